@@ -1,0 +1,31 @@
+//! The shared vocabulary of unruly.
+//!
+//! Every stage of the pipeline (plan → engine → verdict → report) speaks in the
+//! types defined here. This crate does no I/O and knows nothing of tokio or hyper,
+//! so each stage can be tested on its own.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod event;
+pub mod finding;
+pub mod outcome;
+pub mod plan;
+pub mod report;
+pub mod rng;
+pub mod sample;
+pub mod template;
+
+pub use event::Event;
+pub use finding::{Evidence, Finding, FindingKind, Severity};
+pub use outcome::{ErrorClass, Outcome};
+pub use plan::{
+    Assumption, Comparison, Metric, Operation, Plan, Stage, StopCondition, Target, Threshold,
+    Workload,
+};
+pub use report::{
+    AssumptionResult, LatencySummary, OperationStats, Report, Settings, Stats, Window,
+    WindowOperation, SCHEMA_VERSION,
+};
+pub use rng::SeededRng;
+pub use sample::{RequestRecord, ResponseSample, SAMPLE_BODY_BYTES};
+pub use template::{RenderContext, Template, TemplateError, TemplatePart, Variable};

@@ -1,0 +1,80 @@
+//! What happened to one request.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a request did not get a successful answer.
+///
+/// The variants are stable snake_case names used as keys in reports and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The TCP (or TLS) connection could not be established.
+    Connect,
+    /// No complete answer arrived within the per-request timeout.
+    Timeout,
+    /// The peer reset or closed the connection before the answer was complete.
+    Reset,
+    /// The peer answered with something that is not valid HTTP, or a body over the cap.
+    Protocol,
+    /// The target answered with a 4xx status.
+    Status4xx,
+    /// The target answered with a 5xx status.
+    Status5xx,
+}
+
+impl ErrorClass {
+    /// Every class, in the order reports list them.
+    pub const ALL: [ErrorClass; 6] = [
+        ErrorClass::Connect,
+        ErrorClass::Timeout,
+        ErrorClass::Reset,
+        ErrorClass::Protocol,
+        ErrorClass::Status4xx,
+        ErrorClass::Status5xx,
+    ];
+
+    /// The stable snake_case name of the class.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Connect => "connect",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Reset => "reset",
+            ErrorClass::Protocol => "protocol",
+            ErrorClass::Status4xx => "status_4xx",
+            ErrorClass::Status5xx => "status_5xx",
+        }
+    }
+
+    /// Index of the class in [`ErrorClass::ALL`], for dense counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// A complete HTTP answer with this status code.
+    Status(u16),
+    /// No complete answer; the transport failed in this way.
+    Failed(ErrorClass),
+}
+
+impl Outcome {
+    /// The error class of this outcome, if it counts as an error (4xx and 5xx do).
+    pub fn error_class(self) -> Option<ErrorClass> {
+        match self {
+            Outcome::Status(s) if (400..500).contains(&s) => Some(ErrorClass::Status4xx),
+            Outcome::Status(s) if s >= 500 => Some(ErrorClass::Status5xx),
+            Outcome::Status(_) => None,
+            Outcome::Failed(class) => Some(class),
+        }
+    }
+}

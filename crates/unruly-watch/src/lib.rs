@@ -1,0 +1,2 @@
+//! unruly-watch: reserved for a later issue (see shared/design.md).
+#![forbid(unsafe_code)]

@@ -5,8 +5,19 @@ use serde::{Deserialize, Serialize};
 /// Why a request did not get a successful answer.
 ///
 /// The variants are stable snake_case names used as keys in reports and metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     /// The TCP (or TLS) connection could not be established.
@@ -44,6 +55,13 @@ impl ErrorClass {
             ErrorClass::Status4xx => "status_4xx",
             ErrorClass::Status5xx => "status_5xx",
         }
+    }
+
+    /// Whether the class counts as an error of the target in `errors` and
+    /// `error_rate`: transport failures and 5xx do; a 4xx is an answer the
+    /// client caused, counted under its class but not as an error.
+    pub fn is_failure(self) -> bool {
+        self != ErrorClass::Status4xx
     }
 
     /// Index of the class in [`ErrorClass::ALL`], for dense counters.

@@ -153,9 +153,9 @@ pub enum Metric {
     MeanLatency,
     /// Maximum latency in milliseconds.
     MaxLatency,
-    /// Errors (transport failures, 4xx and 5xx) divided by requests.
+    /// Failed requests (transport failures and 5xx) divided by requests.
     ErrorRate,
-    /// Number of errors.
+    /// Number of failed requests (transport failures and 5xx).
     Errors,
     /// Number of requests.
     Requests,

@@ -96,9 +96,10 @@ pub struct OperationStats {
     pub operation: String,
     /// Requests that completed or failed.
     pub requests: u64,
-    /// Requests that counted as errors (transport failures, 4xx, 5xx).
+    /// Requests that failed: transport failures and 5xx (4xx answers are not
+    /// counted here, only under `errors_by_class.status_4xx`).
     pub errors: u64,
-    /// Errors by class; every class is present.
+    /// Requests by error class, 4xx included; every class is present.
     pub errors_by_class: BTreeMap<ErrorClass, u64>,
     /// Responses by status code.
     pub status: BTreeMap<u16, u64>,
@@ -136,9 +137,9 @@ pub struct Window {
     pub t_s: u64,
     /// Requests completed (or failed) in this window.
     pub requests: u64,
-    /// Errors in this window.
+    /// Failed requests in this window (transport failures and 5xx).
     pub errors: u64,
-    /// Errors by class (only classes seen).
+    /// Requests by error class, 4xx included (only classes seen).
     pub errors_by_class: BTreeMap<ErrorClass, u64>,
     /// Latency of the requests completed in this window.
     pub latency_ms: LatencySummary,

@@ -82,6 +82,9 @@ mod tests {
             assert!((-3..=5).contains(&v));
         }
         assert_eq!(rng.range_inclusive(4, 4), 4);
-        assert_eq!(rng.range_inclusive(i64::MIN, i64::MAX) as i128 >= i64::MIN as i128, true);
+        assert_eq!(
+            rng.range_inclusive(i64::MIN, i64::MAX) as i128 >= i64::MIN as i128,
+            true
+        );
     }
 }

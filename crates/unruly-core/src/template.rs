@@ -196,7 +196,8 @@ fn render_variable(variable: &Variable, ctx: RenderContext, rng: &mut SeededRng,
             let _ = write!(out, "{}", rng.range_inclusive(*low, *high));
         }
         Variable::RandomString(len) => {
-            const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+            const ALPHABET: &[u8] =
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
             out.reserve(*len);
             for _ in 0..*len {
                 out.push(ALPHABET[(rng.next_u64() % ALPHABET.len() as u64) as usize] as char);
@@ -225,7 +226,9 @@ fn parse_variable(inner: &str, offset: usize) -> Result<Variable, TemplateError>
     let (name, args) = match text.find('(') {
         Some(open) => {
             let Some(body) = text[open + 1..].strip_suffix(')') else {
-                return Err(err(format!("`{text}`: expected `)` at the end of the arguments")));
+                return Err(err(format!(
+                    "`{text}`: expected `)` at the end of the arguments"
+                )));
             };
             let args: Vec<&str> = body.split(',').map(str::trim).collect();
             (text[..open].trim(), Some(args))
@@ -272,7 +275,11 @@ mod tests {
     #[test]
     fn renders_variables_deterministically() {
         let t = Template::parse("/users/{{vu}}/{{ random_int(5, 5) }}?s={{seq}}").unwrap();
-        let ctx = RenderContext { vu: 3, iteration: 0, seq: 9 };
+        let ctx = RenderContext {
+            vu: 3,
+            iteration: 0,
+            seq: 9,
+        };
         assert_eq!(t.render(ctx, &mut SeededRng::new(1)), "/users/3/5?s=9");
         let u = Template::parse("{{uuid}}").unwrap();
         let a = u.render(ctx, &mut SeededRng::new(4));

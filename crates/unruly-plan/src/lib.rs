@@ -1,14 +1,39 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Plans for unruly: scenario TOML, `unruly load` flags and OpenAPI starters,
+//! turned into a validated [`unruly_core::Plan`].
+//!
+//! Every error names its place: scenario problems are [`PlanError`]s printed as
+//! `file:line:col: message` (all of them, collected in one pass), flag problems
+//! are [`FlagError`]s printed as `--flag 'value': message`.
+//!
+//! * [`load_scenario`] / [`parse_scenario`]: the scenario format is documented
+//!   in [`scenario`].
+//! * [`parse_assumption`]: `p99("GET /products") < "300ms"` and friends.
+//! * [`plan_from_load_options`]: the quick benchmark of `unruly load URL`.
+//! * [`starter_scenario`]: a commented scenario for `unruly init`, optionally
+//!   from an OpenAPI 3.0/3.1 document.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod assumption;
+pub mod duration;
+mod error;
+pub mod load_options;
+mod openapi;
+mod position;
+pub mod scenario;
+pub mod starter;
+mod toml_view;
+mod url;
+mod workload;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use assumption::{parse_assumption, AssumptionError};
+pub use duration::parse_duration;
+pub use error::{PlanError, PlanErrors};
+
+pub use scenario::{
+    load_scenario, parse_scenario, parse_scenario_with_env, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_SEED, DEFAULT_TIMEOUT,
+};
+
+pub use load_options::{plan_from_load_options, FlagError, LoadOptions};
+pub use starter::{starter_scenario, OpenApiSource};

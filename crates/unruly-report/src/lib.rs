@@ -1,14 +1,23 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The report stage of unruly: what a run saw, rendered.
+//!
+//! * [`render_terminal`]: the compact summary printed when a run ends.
+//! * [`write_report_json`] and [`render_load_json`]: `report.json`, the versioned
+//!   contract described by [`report_schema`] (committed as
+//!   `schema/report.schema.json`, documented in `REPORT.md`).
+//! * [`EventsWriter`]: `events.jsonl`, one event a line, written as the run goes.
+//!
+//! This crate computes no statistics: it renders the [`Report`](unruly_core::Report)
+//! it is given. Everything in a report that came from the target is untrusted: the
+//! terminal renderer strips control characters and escape sequences from it.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod events;
+mod json;
+mod schema;
+mod terminal;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use events::EventsWriter;
+pub use json::{render_load_json, write_report_json, REPORT_FILE};
+pub use schema::report_schema;
+pub use terminal::{render_terminal, sanitize, TerminalStyle};

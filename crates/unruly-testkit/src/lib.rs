@@ -1,14 +1,21 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Dev-only helpers for unruly's tests.
+//!
+//! * [`TestServer`]: a scripted server on `127.0.0.1:0`, running on its own OS thread
+//!   with its own tokio runtime, that behaves as a [`Behaviour`] says (fast, slow, stalling,
+//!   hostile, endless...). It stops when dropped.
+//! * [`client`]: a tiny HTTP/1.1 client for tests that need to talk to a server.
+//!
+//! This crate must never be a production dependency.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod behaviour;
+mod body;
+pub mod client;
+mod http;
+mod raw;
+mod server;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use behaviour::Behaviour;
+pub use body::RepeatBody;
+pub use server::TestServer;

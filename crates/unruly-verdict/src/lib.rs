@@ -1,14 +1,26 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The verdict stage of unruly: what a run saw, judged.
+//!
+//! * [`check_assumptions`] compares the statistics of a run with the assumptions
+//!   written in the plan and says which held and which broke.
+//! * [`findings_from_samples`] turns the response samples the engine kept into
+//!   deduplicated [`Finding`](unruly_core::Finding)s (`server_error`,
+//!   `information_leak`), each with evidence and a curl command that shows it again.
+//! * [`curl_command`] and [`redact_headers`] are the building blocks of that
+//!   evidence, exposed for the other stages that report requests.
+//!
+//! This crate does no I/O: everything it needs arrives as arguments.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod assumptions;
+mod curl;
+mod evidence;
+mod findings;
+mod leaks;
+mod redact;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use assumptions::check_assumptions;
+pub use curl::{curl_command, shell_quote};
+pub use findings::findings_from_samples;
+pub use leaks::{scan_for_leaks, Leak, LeakCategory};
+pub use redact::{is_sensitive_header, redact_headers, REDACTED};

@@ -1,0 +1,24 @@
+//! One module per resource; each handler answers for both variants.
+
+pub(crate) mod orders;
+pub(crate) mod products;
+pub(crate) mod search;
+
+use http::{Response, StatusCode};
+use serde::Serialize;
+
+use crate::respond::{self, Body};
+
+/// `GET /health`.
+pub(crate) fn health() -> Response<Body> {
+    #[derive(Serialize)]
+    struct Health {
+        status: &'static str,
+    }
+    respond::json(StatusCode::OK, &Health { status: "ok" })
+}
+
+/// `GET /openapi.json`.
+pub(crate) fn openapi() -> Response<Body> {
+    respond::static_json(crate::openapi_json())
+}

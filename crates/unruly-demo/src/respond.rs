@@ -1,0 +1,109 @@
+//! Building responses: JSON bodies, `{"error": ...}` bodies, and the buggy variant's leaky
+//! text pages.
+
+use bytes::Bytes;
+use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{Response, StatusCode};
+use http_body_util::Full;
+use serde::Serialize;
+
+/// Every response body of the demo.
+pub(crate) type Body = Full<Bytes>;
+
+/// The largest request body accepted, in bytes.
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
+
+const JSON: &str = "application/json";
+const TEXT: &str = "text/plain; charset=utf-8";
+
+/// A failure the service answers with an `{"error": message}` body, as its spec says.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApiError {
+    /// 400: the request breaks the spec.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404: no such resource (or route).
+    #[error("{0}")]
+    NotFound(String),
+    /// 405: the path exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// The methods the path allows, for the `Allow` header.
+        allow: &'static str,
+    },
+    /// 409: the order cannot be met.
+    #[error("{0}")]
+    Conflict(String),
+    /// 408: the body took too long to arrive.
+    #[error("the request body took too long to arrive")]
+    RequestTimeout,
+    /// 413: the body is larger than [`MAX_BODY`].
+    #[error("request body larger than {MAX_BODY} bytes")]
+    PayloadTooLarge,
+}
+
+impl ApiError {
+    /// The status this error is answered with.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        }
+    }
+
+    /// The response: the status and `{"error": message}`.
+    pub(crate) fn into_response(self) -> Response<Body> {
+        #[derive(Serialize)]
+        struct ErrorBody {
+            error: String,
+        }
+        let mut response = json(
+            self.status(),
+            &ErrorBody {
+                error: self.to_string(),
+            },
+        );
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}
+
+/// A JSON response.
+pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => with_body(status, JSON, Bytes::from(bytes)),
+        // Our own types always serialize; this only guards against a future mistake.
+        Err(_) => with_body(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            JSON,
+            Bytes::from_static(br#"{"error":"internal error"}"#),
+        ),
+    }
+}
+
+/// A JSON response from a static document.
+pub(crate) fn static_json(document: &'static str) -> Response<Body> {
+    with_body(StatusCode::OK, JSON, Bytes::from_static(document.as_bytes()))
+}
+
+/// A `500` with a plain-text page: how the buggy variant fails.
+pub(crate) fn leaky_500(page: String) -> Response<Body> {
+    with_body(StatusCode::INTERNAL_SERVER_ERROR, TEXT, Bytes::from(page))
+}
+
+fn with_body(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}

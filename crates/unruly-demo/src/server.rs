@@ -1,0 +1,83 @@
+//! [`serve`]: the accept loop, HTTP/1.1 and h2c via hyper-util's auto builder.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::router;
+use crate::shop::Shop;
+use crate::Variant;
+
+/// How long open connections get to finish their requests after shutdown.
+const GRACE: Duration = Duration::from_secs(1);
+/// The pause after a failed accept (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
+
+/// Serves the demo shop on an already-bound `listener` until `shutdown` completes, then
+/// gives open connections a moment to finish and drops the rest.
+///
+/// Each call has its own freshly seeded state. HTTP/1.1 (keep-alive) and HTTP/2 with prior
+/// knowledge (h2c) are both spoken on the same port.
+///
+/// # Errors
+///
+/// None so far: failed accepts are retried after a short pause, so that a burst of clients
+/// or a descriptor shortage cannot stop the service. The `Result` leaves room for failures
+/// that should end it.
+pub async fn serve(
+    listener: TcpListener,
+    variant: Variant,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let shop = Arc::new(Shop::new(variant));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _peer)) => stream,
+                    Err(_) => {
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let shop = Arc::clone(&shop);
+                let service = service_fn(move |request| {
+                    let shop = Arc::clone(&shop);
+                    async move { Ok::<_, Infallible>(router::route(request, &shop).await) }
+                });
+                let connection = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
+                let connection = graceful.watch(connection);
+                connections.spawn(async move {
+                    // A client that misbehaves or goes away just ends its connection.
+                    let _ = connection.await;
+                });
+            }
+        }
+    }
+
+    drop(listener);
+    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+    connections.shutdown().await;
+    Ok(())
+}

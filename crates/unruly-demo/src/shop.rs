@@ -1,0 +1,250 @@
+//! The in-memory state of the shop: products with their stock, orders, and (in the buggy
+//! variant) the leaked request bodies.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Serialize;
+
+use crate::Variant;
+
+/// The seeded catalogue: `(name, price_cents, stock)`, ids 1..=20 in order. Products 3 and 13
+/// have a stock of 5 (races show quickly), product 7 is out of stock.
+const CATALOGUE: [(&str, i64, i64); 20] = [
+    ("Espresso Cup", 1200, 1000),
+    ("Coffee Mug", 1500, 1000),
+    ("Limited Edition Teapot", 8900, 5),
+    ("Tea Strainer", 700, 1000),
+    ("French Press", 3400, 1000),
+    ("Pour-Over Kettle", 5600, 1000),
+    ("Vintage Grinder", 12900, 0),
+    ("Milk Frother", 2900, 1000),
+    ("Travel Tumbler", 2400, 1000),
+    ("Cold Brew Jar", 1900, 1000),
+    ("Bamboo Coaster Set", 900, 1000),
+    ("Ceramic Dripper", 2200, 1000),
+    ("Signed Barista Apron", 4500, 5),
+    ("Paper Filters", 500, 1000),
+    ("Digital Scale", 3900, 1000),
+    ("Latte Art Pitcher", 1800, 1000),
+    ("Sugar Bowl", 1100, 1000),
+    ("Tea Sampler Box", 2700, 1000),
+    ("Glass Teacup", 1300, 1000),
+    ("Descaling Tablets", 800, 1000),
+];
+
+/// The number of products; their ids are `1..=PRODUCT_COUNT`.
+pub(crate) const PRODUCT_COUNT: i64 = CATALOGUE.len() as i64;
+
+/// How much the buggy variant keeps per `POST /orders` request.
+pub(crate) const LEAK_PER_REQUEST: usize = 16 * 1024;
+
+/// The most the buggy variant ever leaks, so the demo can never take the machine down.
+pub(crate) const LEAK_CAP: usize = 256 * 1024 * 1024;
+
+/// A product and its live stock.
+#[derive(Debug)]
+pub(crate) struct Product {
+    pub(crate) id: i64,
+    pub(crate) name: &'static str,
+    pub(crate) price_cents: i64,
+    /// Signed: the buggy variant oversells below zero.
+    pub(crate) stock: AtomicI64,
+}
+
+/// A product as it goes on the wire.
+#[derive(Debug, Serialize)]
+pub(crate) struct ProductView {
+    id: i64,
+    name: &'static str,
+    price_cents: i64,
+    stock: i64,
+}
+
+impl Product {
+    /// A snapshot for a response.
+    pub(crate) fn view(&self) -> ProductView {
+        ProductView {
+            id: self.id,
+            name: self.name,
+            price_cents: self.price_cents,
+            stock: self.stock.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// A placed order.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Order {
+    pub(crate) id: u64,
+    pub(crate) product_id: i64,
+    pub(crate) quantity: i64,
+    pub(crate) customer: String,
+    pub(crate) total_cents: i64,
+}
+
+/// The whole shop.
+#[derive(Debug)]
+pub(crate) struct Shop {
+    /// Which twin this is.
+    pub(crate) variant: Variant,
+    products: Vec<Product>,
+    orders: Mutex<HashMap<u64, Order>>,
+    next_order_id: AtomicU64,
+    /// The buggy variant's global "database" lock.
+    pub(crate) global_lock: tokio::sync::Mutex<()>,
+    /// The buggy variant's leak.
+    pub(crate) leak: LeakStore,
+}
+
+impl Shop {
+    /// A freshly seeded shop.
+    pub(crate) fn new(variant: Variant) -> Shop {
+        let products = CATALOGUE
+            .iter()
+            .zip(1..)
+            .map(|(&(name, price_cents, stock), id)| Product {
+                id,
+                name,
+                price_cents,
+                stock: AtomicI64::new(stock),
+            })
+            .collect();
+        Shop {
+            variant,
+            products,
+            orders: Mutex::new(HashMap::new()),
+            next_order_id: AtomicU64::new(1),
+            global_lock: tokio::sync::Mutex::new(()),
+            leak: LeakStore::new(LEAK_CAP),
+        }
+    }
+
+    /// All products, by id.
+    pub(crate) fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    /// The product with this id, if any.
+    pub(crate) fn product(&self, id: i64) -> Option<&Product> {
+        let index = usize::try_from(id.checked_sub(1)?).ok()?;
+        self.products.get(index)
+    }
+
+    /// Records an order and returns it with its new id.
+    pub(crate) fn place_order(
+        &self,
+        product: &Product,
+        quantity: i64,
+        customer: String,
+    ) -> Order {
+        let order = Order {
+            id: self.next_order_id.fetch_add(1, Ordering::Relaxed),
+            product_id: product.id,
+            quantity,
+            customer,
+            total_cents: product.price_cents.saturating_mul(quantity),
+        };
+        self.orders().insert(order.id, order.clone());
+        order
+    }
+
+    /// The order with this id, if any.
+    pub(crate) fn order(&self, id: u64) -> Option<Order> {
+        self.orders().get(&id).cloned()
+    }
+
+    fn orders(&self) -> MutexGuard<'_, HashMap<u64, Order>> {
+        // The map is consistent after every insert, so a poisoned lock is still usable.
+        self.orders.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Request bodies kept forever (the buggy variant's memory leak), up to a cap.
+#[derive(Debug)]
+pub(crate) struct LeakStore {
+    cap: usize,
+    retained: AtomicUsize,
+    buffers: Mutex<Vec<Vec<u8>>>,
+}
+
+impl LeakStore {
+    /// An empty store that keeps at most `cap` bytes.
+    pub(crate) fn new(cap: usize) -> LeakStore {
+        LeakStore {
+            cap,
+            retained: AtomicUsize::new(0),
+            buffers: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Keeps `body` in a buffer of at least [`LEAK_PER_REQUEST`] bytes, every byte written so
+    /// that it really is resident, unless that would pass the cap.
+    pub(crate) fn retain(&self, body: &[u8]) {
+        let size = body.len().max(LEAK_PER_REQUEST);
+        let reserved = self
+            .retained
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| {
+                held.checked_add(size).filter(|&total| total <= self.cap)
+            });
+        if reserved.is_err() {
+            return;
+        }
+        let mut buffer = Vec::with_capacity(size);
+        buffer.extend_from_slice(body);
+        buffer.resize(size, b' ');
+        self.buffers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(buffer);
+    }
+
+    /// How many bytes are kept.
+    #[cfg(test)]
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.retained.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_ids_are_one_to_twenty() {
+        let shop = Shop::new(Variant::Correct);
+        assert_eq!(shop.products().len() as i64, PRODUCT_COUNT);
+        for (index, product) in shop.products().iter().enumerate() {
+            assert_eq!(product.id, index as i64 + 1);
+            assert!(shop.product(product.id).is_some());
+        }
+        for id in [i64::MIN, -1, 0, 21, i64::MAX] {
+            assert!(shop.product(id).is_none(), "{id}");
+        }
+    }
+
+    #[test]
+    fn leak_keeps_bodies_up_to_the_cap() {
+        let store = LeakStore::new(3 * LEAK_PER_REQUEST);
+        store.retain(b"{}");
+        assert_eq!(store.retained_bytes(), LEAK_PER_REQUEST);
+        store.retain(&[b'a'; LEAK_PER_REQUEST + 1]);
+        assert_eq!(store.retained_bytes(), 2 * LEAK_PER_REQUEST + 1);
+        // The next one would pass the cap: it is dropped.
+        store.retain(b"{}");
+        assert_eq!(store.retained_bytes(), 2 * LEAK_PER_REQUEST + 1);
+    }
+
+    #[test]
+    fn orders_get_increasing_ids() {
+        let shop = Shop::new(Variant::Correct);
+        let product = shop.product(1).expect("product 1");
+        let first = shop.place_order(product, 2, "ann".into());
+        let second = shop.place_order(product, 1, "bob".into());
+        assert_eq!((first.id, second.id), (1, 2));
+        assert_eq!(first.total_cents, 2400);
+        assert_eq!(shop.order(2).map(|o| o.customer), Some("bob".into()));
+        assert!(shop.order(3).is_none());
+    }
+}

@@ -1,0 +1,190 @@
+//! Per-thread recording of outcomes into one-second windows, flushed to the
+//! collector as partial windows (histograms merge exactly, so partial windows of
+//! the same second from different threads add up to the true window).
+
+use crate::histogram::{new_histogram, record};
+use hdrhistogram::Histogram;
+use std::collections::HashMap;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+use unruly_core::{ErrorClass, Outcome, ResponseSample};
+
+/// Distinct outcomes sampled per operation before further new outcomes are only counted.
+const MAX_SAMPLES_PER_OPERATION: usize = 32;
+
+/// Counts and latencies of one operation in one (partial) window.
+#[derive(Debug, Clone)]
+pub(crate) struct OperationWindow {
+    pub latency: Histogram<u64>,
+    pub requests: u64,
+    pub errors: [u64; ErrorClass::ALL.len()],
+    pub status: Vec<(u16, u64)>,
+    pub bytes: u64,
+}
+
+impl OperationWindow {
+    pub fn new() -> Self {
+        Self {
+            latency: new_histogram(),
+            requests: 0,
+            errors: [0; ErrorClass::ALL.len()],
+            status: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Adds `other` into `self`.
+    pub fn merge(&mut self, other: &OperationWindow) {
+        // Both histograms have the same bounds, so adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        self.requests += other.requests;
+        for (mine, theirs) in self.errors.iter_mut().zip(other.errors) {
+            *mine += theirs;
+        }
+        for &(code, count) in &other.status {
+            add_status(&mut self.status, code, count);
+        }
+        self.bytes += other.bytes;
+    }
+
+    /// Failed requests: every class that [`ErrorClass::is_failure`].
+    pub fn error_count(&self) -> u64 {
+        ErrorClass::ALL
+            .iter()
+            .filter(|class| class.is_failure())
+            .map(|class| self.errors[class.index()])
+            .sum()
+    }
+
+    fn clear(&mut self) {
+        self.latency.reset();
+        self.requests = 0;
+        self.errors = [0; ErrorClass::ALL.len()];
+        self.status.clear();
+        self.bytes = 0;
+    }
+}
+
+fn add_status(status: &mut Vec<(u16, u64)>, code: u16, count: u64) {
+    match status.iter_mut().find(|(c, _)| *c == code) {
+        Some((_, n)) => *n += count,
+        None => status.push((code, count)),
+    }
+}
+
+/// What a thread sends to the collector.
+pub(crate) enum Message {
+    /// Part of one second's window, per operation.
+    Partial {
+        second: u64,
+        operations: Vec<OperationWindow>,
+    },
+    /// The thread's samples, sent once when it ends.
+    Samples(Vec<ResponseSample>),
+    /// A connection-level note (e.g. a failed connect), counted once.
+    Done,
+}
+
+/// Key of a sampled outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum SampleKey {
+    Status(u16),
+    Failed(ErrorClass),
+}
+
+impl From<Outcome> for SampleKey {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Status(code) => SampleKey::Status(code),
+            Outcome::Failed(class) => SampleKey::Failed(class),
+        }
+    }
+}
+
+/// One thread's recorder.
+pub(crate) struct Recorder {
+    start: Instant,
+    second: u64,
+    operations: Vec<OperationWindow>,
+    dirty: bool,
+    tx: Sender<Message>,
+    samples: HashMap<(usize, SampleKey), ResponseSample>,
+    samples_per_operation: Vec<usize>,
+}
+
+impl Recorder {
+    pub fn new(start: Instant, operation_count: usize, tx: Sender<Message>) -> Self {
+        Self {
+            start,
+            second: 0,
+            operations: (0..operation_count)
+                .map(|_| OperationWindow::new())
+                .collect(),
+            dirty: false,
+            tx,
+            samples: HashMap::new(),
+            samples_per_operation: vec![0; operation_count],
+        }
+    }
+
+    /// Records one finished request of operation `op`.
+    pub fn record(&mut self, op: usize, outcome: Outcome, latency: Duration, bytes: u64) {
+        let second = self.start.elapsed().as_secs();
+        if second != self.second {
+            self.flush();
+            self.second = second;
+        }
+        let window = &mut self.operations[op];
+        window.requests += 1;
+        window.bytes += bytes;
+        if let Outcome::Status(code) = outcome {
+            add_status(&mut window.status, code, 1);
+            record(&mut window.latency, latency);
+        }
+        if let Some(class) = outcome.error_class() {
+            window.errors[class.index()] += 1;
+        }
+        self.dirty = true;
+        if let Some(sample) = self.samples.get_mut(&(op, outcome.into())) {
+            sample.count += 1;
+        }
+    }
+
+    /// Whether a request of `op` with this outcome should be kept as a sample.
+    pub fn wants_sample(&self, op: usize, outcome: Outcome) -> bool {
+        self.samples_per_operation[op] < MAX_SAMPLES_PER_OPERATION
+            && !self.samples.contains_key(&(op, outcome.into()))
+    }
+
+    /// Keeps `sample` (call before [`Recorder::record`] of the same request, which counts it).
+    pub fn keep_sample(&mut self, op: usize, outcome: Outcome, mut sample: ResponseSample) {
+        sample.first_seen_s = self.start.elapsed().as_secs_f64();
+        sample.count = 0;
+        self.samples_per_operation[op] += 1;
+        self.samples.insert((op, outcome.into()), sample);
+    }
+
+    /// Sends the current partial window, if anything was recorded.
+    pub fn flush(&mut self) {
+        if !self.dirty {
+            return;
+        }
+        let operations = self.operations.clone();
+        for window in &mut self.operations {
+            window.clear();
+        }
+        self.dirty = false;
+        let _ = self.tx.send(Message::Partial {
+            second: self.second,
+            operations,
+        });
+    }
+
+    /// Flushes and hands over the samples; the recorder is done.
+    pub fn finish(&mut self) {
+        self.flush();
+        let samples = std::mem::take(&mut self.samples).into_values().collect();
+        let _ = self.tx.send(Message::Samples(samples));
+        let _ = self.tx.send(Message::Done);
+    }
+}

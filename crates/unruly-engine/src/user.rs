@@ -1,0 +1,231 @@
+//! One connection's loop: claim the next request (from the open schedule or the
+//! closed model's budget), send it, record the outcome, repeat.
+
+use crate::connection::{Connection, ExchangeError};
+use crate::recorder::Recorder;
+use crate::request::Sent;
+use crate::shared::Shared;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::time::{sleep, sleep_until, timeout};
+use unruly_core::{ErrorClass, Outcome, RenderContext, ResponseSample, SeededRng};
+
+/// How often a request whose connection closed under it is retried on a fresh one.
+const RETRIES_ON_CLOSED: usize = 2;
+/// Longest pause between failed connection attempts.
+const MAX_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What a user may do next.
+pub(crate) enum Claim {
+    /// Nothing more to send.
+    Stop,
+    /// Send now (closed model).
+    Now,
+    /// Send at this instant (open model).
+    Due(Instant),
+}
+
+/// The result of one request.
+struct Attempt {
+    outcome: Outcome,
+    latency: Duration,
+    bytes: u64,
+    content_type: Option<String>,
+    error_detail: Option<String>,
+    /// What was sent, for a sample.
+    sent: Option<Sent>,
+}
+
+impl Attempt {
+    fn failed(class: ErrorClass, began: Instant, detail: String) -> Self {
+        Self {
+            outcome: Outcome::Failed(class),
+            latency: began.elapsed(),
+            bytes: 0,
+            content_type: None,
+            error_detail: Some(detail),
+            sent: None,
+        }
+    }
+}
+
+/// A virtual user: one connection (re-opened when it breaks) and its own RNG.
+struct User {
+    shared: Arc<Shared>,
+    recorder: Rc<RefCell<Recorder>>,
+    index: usize,
+    rng: SeededRng,
+    connection: Option<Connection>,
+    excerpt: Vec<u8>,
+    iteration: u64,
+    backoff: Duration,
+}
+
+/// Runs virtual user (or open-model connection) number `index` until the run
+/// stops issuing requests.
+pub(crate) async fn run_user(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>>, index: usize) {
+    let mut user = User {
+        rng: SeededRng::fork(shared.seed, index as u64),
+        shared,
+        recorder,
+        index,
+        connection: None,
+        excerpt: Vec::new(),
+        iteration: 0,
+        backoff: Duration::from_millis(1),
+    };
+    user.run().await;
+}
+
+impl User {
+    async fn run(&mut self) {
+        let shared = self.shared.clone();
+        while !shared.stop_issuing.is_cancelled() {
+            let intended = match shared.claim() {
+                Claim::Stop => break,
+                Claim::Now => None,
+                Claim::Due(due) => {
+                    let late = Instant::now() >= due;
+                    if !late {
+                        tokio::select! {
+                            biased;
+                            _ = shared.stop_issuing.cancelled() => break,
+                            _ = sleep_until(due.into()) => {}
+                        }
+                    }
+                    // Late: the connection was busy past the due time, so the wait
+                    // counts (no coordinated omission). On time: timer slack is ours.
+                    late.then_some(due)
+                }
+            };
+            let op = shared.pick_operation(&mut self.rng);
+            let Some(attempt) = self.send(op, intended).await else {
+                break;
+            };
+            self.record(op, attempt);
+            let pause = if self.connection.is_none() && self.backoff > Duration::from_millis(1) {
+                self.backoff
+            } else {
+                shared.think_time
+            };
+            if !pause.is_zero() {
+                tokio::select! {
+                    biased;
+                    _ = shared.stop_issuing.cancelled() => break,
+                    _ = sleep(pause) => {}
+                }
+            }
+        }
+    }
+
+    /// Sends one request of operation `op`; `None` when the run was aborted.
+    async fn send(&mut self, op: usize, intended: Option<Instant>) -> Option<Attempt> {
+        let shared = self.shared.clone();
+        let ctx = RenderContext {
+            vu: self.index as u64,
+            iteration: self.iteration,
+            seq: shared.seq.fetch_add(1, Ordering::Relaxed),
+        };
+        self.iteration += 1;
+        self.excerpt.clear();
+        for attempt in 0..=RETRIES_ON_CLOSED {
+            let began = intended.unwrap_or_else(Instant::now);
+            if self.connection.is_none() {
+                let opened = tokio::select! {
+                    biased;
+                    _ = shared.abort.cancelled() => return None,
+                    opened = timeout(shared.timeout, Connection::open(&shared.endpoint, self.index)) => opened,
+                };
+                match opened {
+                    Ok(Ok(connection)) => {
+                        self.connection = Some(connection);
+                        self.backoff = Duration::from_millis(1);
+                    }
+                    Ok(Err(reason)) => return Some(self.connect_failed(began, reason)),
+                    Err(_) => {
+                        let reason = format!("no connection within {:?}", shared.timeout);
+                        return Some(self.connect_failed(began, reason));
+                    }
+                }
+            }
+            let connection = self.connection.as_mut()?;
+            let built = match shared.operations[op].build(ctx, &mut self.rng, connection.is_http2())
+            {
+                Ok(built) => built,
+                Err(reason) => return Some(Attempt::failed(ErrorClass::Protocol, began, reason)),
+            };
+            let sent = Some(built.sent);
+            let began = intended.unwrap_or_else(Instant::now);
+            let exchange =
+                connection.exchange(built.request, &mut self.excerpt, shared.max_body_bytes);
+            let result = tokio::select! {
+                biased;
+                _ = shared.abort.cancelled() => return None,
+                result = timeout(shared.timeout, exchange) => result,
+            };
+            let failure = match result {
+                Ok(Ok(answer)) => {
+                    return Some(Attempt {
+                        outcome: Outcome::Status(answer.status),
+                        latency: began.elapsed(),
+                        bytes: answer.body_bytes,
+                        content_type: answer.content_type,
+                        error_detail: None,
+                        sent,
+                    })
+                }
+                Ok(Err(ExchangeError::ClosedBeforeSend)) if attempt < RETRIES_ON_CLOSED => {
+                    self.connection = None;
+                    continue;
+                }
+                Ok(Err(ExchangeError::ClosedBeforeSend)) => (
+                    ErrorClass::Reset,
+                    "the server closed each connection before a request could be sent".to_string(),
+                ),
+                Ok(Err(ExchangeError::Failed(class, detail))) => (class, detail),
+                Err(_) => (
+                    ErrorClass::Timeout,
+                    format!("no complete answer within {:?}", shared.timeout),
+                ),
+            };
+            self.connection = None;
+            let mut attempt = Attempt::failed(failure.0, began, failure.1);
+            attempt.sent = sent;
+            return Some(attempt);
+        }
+        None
+    }
+
+    fn connect_failed(&mut self, began: Instant, reason: String) -> Attempt {
+        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        Attempt::failed(ErrorClass::Connect, began, reason)
+    }
+
+    fn record(&mut self, op: usize, attempt: Attempt) {
+        let mut recorder = self.recorder.borrow_mut();
+        if recorder.wants_sample(op, attempt.outcome) {
+            let sent = attempt.sent.unwrap_or_default();
+            let operation = &self.shared.operations[op];
+            let sample = ResponseSample {
+                operation: self.shared.operation_names[op].clone(),
+                request: operation.record(&sent),
+                status: match attempt.outcome {
+                    Outcome::Status(code) => Some(code),
+                    Outcome::Failed(_) => None,
+                },
+                error: attempt.outcome.error_class(),
+                error_detail: attempt.error_detail,
+                content_type: attempt.content_type,
+                body_excerpt: String::from_utf8_lossy(&self.excerpt).into_owned(),
+                latency_ms: attempt.latency.as_secs_f64() * 1000.0,
+                first_seen_s: 0.0,
+                count: 0,
+            };
+            recorder.keep_sample(op, attempt.outcome, sample);
+        }
+        recorder.record(op, attempt.outcome, attempt.latency, attempt.bytes);
+    }
+}

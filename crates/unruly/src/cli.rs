@@ -1,0 +1,135 @@
+//! Command-line flags (clap). Raw values only: `unruly-plan` validates them.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Rehearse production before production: point real-world traffic, unruly users,
+/// strange inputs and failing dependencies at an HTTP service, watch it, and report
+/// every assumption production would have proven wrong.
+#[derive(Debug, Parser)]
+#[command(name = "unruly", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 every assumption held; 1 findings or a broken assumption; \
+2 bad usage, bad config, or target unreachable; 130 interrupted (partial report written)."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Quick load test of one URL, like wrk, oha or hey.
+    Load(LoadArgs),
+    /// Run a scenario file: load, operations and assumptions.
+    Run(RunArgs),
+    /// Write a commented starter scenario that runs as-is.
+    Init(InitArgs),
+    /// Start the embedded demo service (with planted bugs) and rehearse against it.
+    Demo(DemoArgs),
+}
+
+/// Flags of `unruly load`.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The URL to load, e.g. http://127.0.0.1:8080/products.
+    pub url: String,
+    /// Concurrent connections (closed model: one user each).
+    #[arg(short = 'c', long, default_value_t = 50)]
+    pub connections: usize,
+    /// How long to run, e.g. 10s, 500ms, 2m (default 10s unless -n is given).
+    #[arg(short = 'd', long, conflicts_with = "requests")]
+    pub duration: Option<String>,
+    /// Stop after this many requests.
+    #[arg(short = 'n', long)]
+    pub requests: Option<u64>,
+    /// Open model: this many requests per second, whatever the target does;
+    /// latency counts from each request's scheduled time.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// HTTP method.
+    #[arg(short = 'm', long, default_value = "GET")]
+    pub method: String,
+    /// A request header, 'Name: value' (repeatable).
+    #[arg(short = 'H', long = "header")]
+    pub headers: Vec<String>,
+    /// Request body.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Request body read from a file.
+    #[arg(long)]
+    pub body_file: Option<PathBuf>,
+    /// Worker threads (default: number of CPUs).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Per-request timeout, e.g. 2s.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Accept any TLS certificate.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// An assumption to check, e.g. 'p99 < 50ms' (repeatable).
+    #[arg(short = 'a', long = "assume")]
+    pub assumptions: Vec<String>,
+    /// Print the report as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write report.json and events.jsonl into this directory.
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
+    /// No live progress.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Flags of `unruly run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Where report.json and events.jsonl go.
+    #[arg(long, default_value = "unruly-report")]
+    pub report_dir: PathBuf,
+    /// Override the scenario's target URL.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Print the report as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No live progress.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Flags of `unruly init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Base URL of the service the scenario targets.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub target: String,
+    /// An OpenAPI document (JSON or YAML) to take operations from.
+    #[arg(long)]
+    pub openapi: Option<PathBuf>,
+    /// Where to write the scenario (`-` for stdout).
+    #[arg(short = 'o', long, default_value = "unruly.toml")]
+    pub output: PathBuf,
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Flags of `unruly demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where report.json and events.jsonl go.
+    #[arg(long, default_value = "unruly-demo-report")]
+    pub report_dir: PathBuf,
+    /// Run against the correct twin of the demo service (expect no findings).
+    #[arg(long)]
+    pub correct: bool,
+    /// No live progress.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,84 @@
+//! One module per subcommand; each turns flags into a plan and hands it to
+//! [`perform`], which runs it, writes the report and picks the exit code.
+
+mod demo;
+mod init;
+mod load;
+mod run;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitCode;
+use crate::output::{print_report, ReportDir};
+use crate::progress::Progress;
+use crate::rehearse::{rehearse, Rehearsal};
+use std::path::Path;
+use unruly_core::{Plan, StopCondition};
+
+/// Runs a parsed command line.
+pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Load(args) => load::execute(args),
+        Command::Run(args) => run::execute(args),
+        Command::Init(args) => init::execute(args),
+        Command::Demo(args) => demo::execute(args),
+    }
+}
+
+/// How a planned run reports.
+pub(crate) struct Output<'a> {
+    pub command: &'a str,
+    pub report_dir: Option<&'a Path>,
+    pub json: bool,
+    pub quiet: bool,
+}
+
+/// Runs `plan` with live progress, streams events, writes the report files and
+/// prints the summary. Ctrl-C ends the run early and still writes everything.
+pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehearsal, ExitCode)> {
+    let limit = unruly_engine::raise_open_file_limit(connections(plan) as u64);
+    if !limit.sufficient {
+        eprintln!(
+            "warning: the open-file limit is {} and cannot be raised to fit {} connections; \
+             some will fail to connect. Raise it with `ulimit -n` (hard limit) and retry.",
+            limit.current,
+            connections(plan)
+        );
+    }
+    let mut report_dir = output.report_dir.map(ReportDir::create).transpose()?;
+    let planned = match plan.stop {
+        StopCondition::Duration(d) => Some(d),
+        StopCondition::Requests(_) => None,
+    };
+    let mut progress = Progress::new(output.quiet, planned);
+    let interrupt = crate::interrupt::on_ctrl_c();
+    let rehearsal = rehearse(plan, output.command, interrupt, |event| {
+        progress.event(event);
+        if let Some(dir) = report_dir.as_mut() {
+            dir.event(event);
+        }
+    });
+    progress.finish();
+    let rehearsal = rehearsal?;
+    print_report(&rehearsal.report, output.json);
+    if let Some(dir) = &report_dir {
+        let path = dir.write_report(&rehearsal.report)?;
+        if !output.json {
+            println!("report: {}", path.display());
+        }
+    }
+    let code = if rehearsal.report.interrupted {
+        ExitCode::Interrupted
+    } else if rehearsal.has_problems() {
+        ExitCode::Findings
+    } else {
+        ExitCode::Clean
+    };
+    Ok((rehearsal, code))
+}
+
+fn connections(plan: &Plan) -> usize {
+    match &plan.workload {
+        unruly_core::Workload::Closed { users, .. } => *users,
+        unruly_core::Workload::Open { connections, .. } => *connections,
+    }
+}

@@ -1,0 +1,61 @@
+//! Where a run's results go: events.jsonl while running, then report.json and
+//! the terminal summary (or JSON on stdout).
+
+use anyhow::Context;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use unruly_core::{Event, Report};
+use unruly_report::{EventsWriter, TerminalStyle};
+
+/// The report directory of a run, with its events stream open.
+pub(crate) struct ReportDir {
+    dir: PathBuf,
+    events: EventsWriter,
+    failed: bool,
+}
+
+impl ReportDir {
+    /// Creates `dir` (and parents) and opens `events.jsonl` in it.
+    pub fn create(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the report directory {}", dir.display()))?;
+        let events = EventsWriter::create(dir)
+            .with_context(|| format!("cannot write events.jsonl in {}", dir.display()))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            events,
+            failed: false,
+        })
+    }
+
+    /// Appends an event; a failing disk is reported once and does not stop the run.
+    pub fn event(&mut self, event: &Event) {
+        if let Err(error) = self.events.write(event) {
+            if !self.failed {
+                eprintln!(
+                    "warning: cannot append to {}: {error}",
+                    self.events.path().display()
+                );
+                self.failed = true;
+            }
+        }
+    }
+
+    /// Writes report.json; returns its path.
+    pub fn write_report(&self, report: &Report) -> anyhow::Result<PathBuf> {
+        unruly_report::write_report_json(report, &self.dir)
+            .with_context(|| format!("cannot write report.json in {}", self.dir.display()))
+    }
+}
+
+/// Prints the report: JSON on stdout, or the terminal summary.
+pub(crate) fn print_report(report: &Report, json: bool) {
+    if json {
+        println!("{}", unruly_report::render_load_json(report));
+        return;
+    }
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let style = TerminalStyle { color, width: 100 };
+    print!("{}", unruly_report::render_terminal(report, style));
+}

@@ -1,0 +1,105 @@
+//! Live progress on stderr: a bar on a terminal, plain lines elsewhere (CI, pipes).
+//! It only displays what the engine's windows say; it owns no data.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
+use unruly_core::{Event, Window};
+
+enum Mode {
+    Quiet,
+    Bar(ProgressBar),
+    Plain,
+}
+
+/// Live progress of one run.
+pub(crate) struct Progress {
+    mode: Mode,
+    planned: Option<Duration>,
+    requests: u64,
+    errors: u64,
+}
+
+impl Progress {
+    /// Progress for a run planned to last `planned` (if known).
+    pub fn new(quiet: bool, planned: Option<Duration>) -> Self {
+        let interactive = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let mode = if quiet {
+            Mode::Quiet
+        } else if interactive {
+            let bar = match planned {
+                Some(planned) => ProgressBar::new(planned.as_secs().max(1)),
+                None => ProgressBar::new_spinner(),
+            };
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+            let template = if planned.is_some() {
+                "{spinner} [{bar:24}] {pos:>3}/{len}s {msg}"
+            } else {
+                "{spinner} {msg}"
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.enable_steady_tick(Duration::from_millis(200));
+            Mode::Bar(bar)
+        } else {
+            Mode::Plain
+        };
+        Self {
+            mode,
+            planned,
+            requests: 0,
+            errors: 0,
+        }
+    }
+
+    /// Shows an event.
+    pub fn event(&mut self, event: &Event) {
+        if let Event::Window(window) = event {
+            self.window(window);
+        }
+    }
+
+    fn window(&mut self, window: &Window) {
+        self.requests += window.requests;
+        self.errors += window.errors;
+        let line = format!(
+            "{:>9} req/s  p99 {:>9}  errors {:>7}  total {}",
+            window.requests,
+            format_ms(window.latency_ms.p99),
+            window.errors,
+            self.requests
+        );
+        match &self.mode {
+            Mode::Quiet => {}
+            Mode::Bar(bar) => {
+                bar.set_position(window.t_s + 1);
+                bar.set_message(line);
+            }
+            Mode::Plain => {
+                let of = self
+                    .planned
+                    .map(|p| format!("/{}s", p.as_secs()))
+                    .unwrap_or_default();
+                eprintln!("[{:>3}s{of}] {line}", window.t_s + 1);
+            }
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Mode::Bar(bar) = &self.mode {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn format_ms(ms: f64) -> String {
+    if ms >= 1000.0 {
+        format!("{:.2}s", ms / 1000.0)
+    } else if ms >= 1.0 {
+        format!("{ms:.2}ms")
+    } else {
+        format!("{:.0}µs", ms * 1000.0)
+    }
+}

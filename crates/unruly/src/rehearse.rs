@@ -1,0 +1,118 @@
+//! The spine: plan → engine → verdict → report.
+
+use std::time::SystemTime;
+use unruly_core::{Event, Plan, Report, Settings, Stage, StopCondition, Workload, SCHEMA_VERSION};
+use unruly_engine::{CancellationToken, EngineError, RunResult};
+
+/// A finished (or interrupted) rehearsal.
+#[derive(Debug, Clone)]
+pub struct Rehearsal {
+    /// The report, as written to report.json.
+    pub report: Report,
+}
+
+impl Rehearsal {
+    /// Whether anything was found or any assumption broke.
+    pub fn has_problems(&self) -> bool {
+        !self.report.findings.is_empty() || self.report.assumptions.iter().any(|a| !a.held)
+    }
+}
+
+/// Runs `plan` against its target and judges the outcome. `on_event` sees the
+/// start, each second's window, each finding and the end, in order (the caller
+/// streams them to events.jsonl and the live progress). Cancelling `interrupt`
+/// ends the run early; the report then covers what was measured.
+///
+/// Fails before any load when the target is unusable or unreachable.
+pub fn rehearse(
+    plan: &Plan,
+    command: &str,
+    interrupt: CancellationToken,
+    mut on_event: impl FnMut(&Event),
+) -> Result<Rehearsal, EngineError> {
+    let started_at = SystemTime::now();
+    let mut started = false;
+    let mut emit_start = |on_event: &mut dyn FnMut(&Event)| {
+        if !started {
+            started = true;
+            on_event(&Event::Start {
+                target: plan.target.base_url.clone(),
+                started_at: rfc3339(started_at),
+                seed: plan.seed,
+            });
+        }
+    };
+    let result = unruly_engine::run(plan, interrupt, |window| {
+        emit_start(&mut on_event);
+        on_event(&Event::Window(window.clone()));
+    })?;
+    emit_start(&mut on_event);
+    let report = build_report(plan, command, result);
+    for finding in &report.findings {
+        on_event(&Event::Finding(finding.clone()));
+    }
+    on_event(&Event::End {
+        duration_s: report.duration_s,
+        interrupted: report.interrupted,
+    });
+    Ok(Rehearsal { report })
+}
+
+fn build_report(plan: &Plan, command: &str, result: RunResult) -> Report {
+    let assumptions = unruly_verdict::check_assumptions(&plan.assumptions, &result.stats);
+    let findings = unruly_verdict::findings_from_samples(&result.samples, plan.seed);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: command.to_string(),
+        target: plan.target.base_url.clone(),
+        seed: plan.seed,
+        started_at: rfc3339(result.started_at),
+        duration_s: result.duration.as_secs_f64(),
+        interrupted: result.interrupted,
+        settings: settings(plan),
+        assumptions,
+        findings,
+        stats: result.stats,
+        timeline: result.timeline,
+    }
+}
+
+fn settings(plan: &Plan) -> Settings {
+    let (model, connections, stages) = match &plan.workload {
+        Workload::Closed { users, .. } => ("closed", *users, Vec::new()),
+        Workload::Open {
+            connections,
+            stages,
+        } => (
+            "open",
+            *connections,
+            stages.iter().map(describe_stage).collect(),
+        ),
+    };
+    let (planned_duration_s, planned_requests) = match plan.stop {
+        StopCondition::Duration(d) => (Some(d.as_secs_f64()), None),
+        StopCondition::Requests(n) => (None, Some(n)),
+    };
+    Settings {
+        model: model.to_string(),
+        connections: connections as u64,
+        threads: plan.threads as u64,
+        timeout_ms: plan.timeout.as_millis() as u64,
+        planned_duration_s,
+        planned_requests,
+        stages,
+        operations: plan.operations.iter().map(|op| op.name.clone()).collect(),
+    }
+}
+
+fn describe_stage(stage: &Stage) -> String {
+    match *stage {
+        Stage::Hold { rate, duration } => format!("hold {rate}/s for {duration:?}"),
+        Stage::Ramp { from, to, duration } => format!("ramp {from}/s to {to}/s over {duration:?}"),
+    }
+}
+
+fn rfc3339(time: SystemTime) -> String {
+    humantime::format_rfc3339_millis(time).to_string()
+}

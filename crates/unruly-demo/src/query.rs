@@ -20,9 +20,9 @@ pub(crate) fn param(query: Option<&str>, name: &str) -> Result<Option<String>, Q
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         if decode(key).as_deref() == Ok(name) {
-            return decode(value)
-                .map(Some)
-                .map_err(|()| QueryError::NotUtf8 { name: name.to_owned() });
+            return decode(value).map(Some).map_err(|()| QueryError::NotUtf8 {
+                name: name.to_owned(),
+            });
         }
     }
     Ok(None)
@@ -37,7 +37,10 @@ fn decode(raw: &str) -> Result<String, ()> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (bytes.get(i + 1).and_then(hex), bytes.get(i + 2).and_then(hex)) {
+            b'%' => match (
+                bytes.get(i + 1).and_then(hex),
+                bytes.get(i + 2).and_then(hex),
+            ) {
                 (Some(hi), Some(lo)) => {
                     out.push((hi << 4) | lo);
                     i += 2;
@@ -66,7 +69,10 @@ mod tests {
 
     #[test]
     fn finds_and_decodes() {
-        assert_eq!(param(Some("q=tea+cup&x=1"), "q"), Ok(Some("tea cup".into())));
+        assert_eq!(
+            param(Some("q=tea+cup&x=1"), "q"),
+            Ok(Some("tea cup".into()))
+        );
         assert_eq!(param(Some("a=1&q=%27%C3%A9"), "q"), Ok(Some("'é".into())));
         assert_eq!(param(Some("q=1&q=2"), "q"), Ok(Some("1".into())));
         assert_eq!(param(Some("q"), "q"), Ok(Some(String::new())));

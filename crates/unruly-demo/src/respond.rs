@@ -91,7 +91,11 @@ pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Resp
 
 /// A JSON response from a static document.
 pub(crate) fn static_json(document: &'static str) -> Response<Body> {
-    with_body(StatusCode::OK, JSON, Bytes::from_static(document.as_bytes()))
+    with_body(
+        StatusCode::OK,
+        JSON,
+        Bytes::from_static(document.as_bytes()),
+    )
 }
 
 /// A `500` with a plain-text page: how the buggy variant fails.

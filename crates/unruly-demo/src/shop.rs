@@ -133,12 +133,7 @@ impl Shop {
     }
 
     /// Records an order and returns it with its new id.
-    pub(crate) fn place_order(
-        &self,
-        product: &Product,
-        quantity: i64,
-        customer: String,
-    ) -> Order {
+    pub(crate) fn place_order(&self, product: &Product, quantity: i64, customer: String) -> Order {
         let order = Order {
             id: self.next_order_id.fetch_add(1, Ordering::Relaxed),
             product_id: product.id,
@@ -157,7 +152,9 @@ impl Shop {
 
     fn orders(&self) -> MutexGuard<'_, HashMap<u64, Order>> {
         // The map is consistent after every insert, so a poisoned lock is still usable.
-        self.orders.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.orders
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

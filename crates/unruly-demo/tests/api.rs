@@ -14,7 +14,10 @@ async fn health_and_products() {
     for variant in VARIANTS {
         let demo = common::start(variant);
         assert!(demo.addr().ip().is_loopback());
-        assert_eq!(demo.base_url(), format!("http://127.0.0.1:{}", demo.addr().port()));
+        assert_eq!(
+            demo.base_url(),
+            format!("http://127.0.0.1:{}", demo.addr().port())
+        );
         let addr = demo.addr();
 
         let health = get(addr, "/health").await;
@@ -32,8 +35,21 @@ async fn health_and_products() {
         }
         let five = json(&get(addr, "/products?limit=5").await);
         assert_eq!(five.as_array().map(Vec::len), Some(5));
-        assert_eq!(json(&get(addr, "/products?limit=100").await).as_array().map(Vec::len), Some(20));
-        for bad in ["0", "101", "-1", "abc", "", "1.5", "99999999999999999999999"] {
+        assert_eq!(
+            json(&get(addr, "/products?limit=100").await)
+                .as_array()
+                .map(Vec::len),
+            Some(20)
+        );
+        for bad in [
+            "0",
+            "101",
+            "-1",
+            "abc",
+            "",
+            "1.5",
+            "99999999999999999999999",
+        ] {
             assert_error(&get(addr, &format!("/products?limit={bad}")).await, 400);
         }
 
@@ -56,7 +72,10 @@ async fn search_finds_by_name_ignoring_case() {
             .filter_map(|p| p["name"].as_str())
             .collect();
         assert!(!names.is_empty());
-        assert!(names.iter().all(|n| n.to_lowercase().contains("tea")), "{names:?}");
+        assert!(
+            names.iter().all(|n| n.to_lowercase().contains("tea")),
+            "{names:?}"
+        );
         let none = json(&get(demo.addr(), "/search?q=zeppelin").await);
         assert_eq!(none, serde_json::json!([]));
         let spaced = json(&get(demo.addr(), "/search?q=french+press").await);
@@ -81,7 +100,10 @@ async fn orders_are_placed_and_read_back() {
         assert_eq!(body["quantity"], 3);
         assert_eq!(body["customer"], "Ada");
         assert_eq!(body["total_cents"], 3 * 1500);
-        let location = created.headers.get("location").and_then(|v| v.to_str().ok());
+        let location = created
+            .headers
+            .get("location")
+            .and_then(|v| v.to_str().ok());
         assert_eq!(location, Some(format!("/orders/{id}").as_str()));
         assert_eq!(common::stock(addr, 2).await, before - 3);
 
@@ -108,7 +130,10 @@ async fn order_errors_are_documented_ones() {
         assert_error(&post(addr, "/orders", order(1, 1, "")).await, 400);
         assert_error(&post(addr, "/orders", order(1, 0, "a")).await, 400);
 
-        let huge = format!(r#"{{"product_id":1,"quantity":1,"customer":"{}"}}"#, "x".repeat(2 << 20));
+        let huge = format!(
+            r#"{{"product_id":1,"quantity":1,"customer":"{}"}}"#,
+            "x".repeat(2 << 20)
+        );
         assert_error(&post(addr, "/orders", huge).await, 413);
         // Just past the cap, with the connection kept for the next request.
         let mut connection = Connection::open(addr).await.expect("connect");
@@ -117,7 +142,10 @@ async fn order_errors_are_documented_ones() {
             .await
             .expect("a response");
         assert_error(&over, 413);
-        assert_eq!(connection.get("/health").await.expect("a response").status, 200);
+        assert_eq!(
+            connection.get("/health").await.expect("a response").status,
+            200
+        );
     }
 }
 
@@ -126,7 +154,14 @@ async fn unknown_routes_and_methods() {
     for variant in VARIANTS {
         let demo = common::start(variant);
         let addr = demo.addr();
-        for path in ["/", "/nope", "/products/", "/products/1/x", "/orders/", "/health/"] {
+        for path in [
+            "/",
+            "/nope",
+            "/products/",
+            "/products/1/x",
+            "/orders/",
+            "/health/",
+        ] {
             assert_error(&get(addr, path).await, 404);
         }
         let mut connection = Connection::open(addr).await.expect("connect");
@@ -136,9 +171,15 @@ async fn unknown_routes_and_methods() {
             (Method::GET, "/orders", "POST"),
             (Method::PUT, "/orders/1", "GET"),
         ] {
-            let response = connection.send(method, path, None).await.expect("a response");
+            let response = connection
+                .send(method, path, None)
+                .await
+                .expect("a response");
             assert_error(&response, 405);
-            assert_eq!(response.headers.get("allow").and_then(|v| v.to_str().ok()), Some(allow));
+            assert_eq!(
+                response.headers.get("allow").and_then(|v| v.to_str().ok()),
+                Some(allow)
+            );
         }
     }
 }
@@ -148,7 +189,10 @@ async fn keep_alive_serves_many_requests_on_one_connection() {
     let demo = common::start(Variant::Correct);
     let mut connection = Connection::open(demo.addr()).await.expect("connect");
     for _ in 0..50 {
-        assert_eq!(connection.get("/health").await.expect("a response").status, 200);
+        assert_eq!(
+            connection.get("/health").await.expect("a response").status,
+            200
+        );
     }
 }
 
@@ -158,7 +202,9 @@ async fn h2c_with_prior_knowledge() {
     use hyper_util::rt::{TokioExecutor, TokioIo};
 
     let demo = common::start(Variant::Correct);
-    let stream = tokio::net::TcpStream::connect(demo.addr()).await.expect("connect");
+    let stream = tokio::net::TcpStream::connect(demo.addr())
+        .await
+        .expect("connect");
     let (mut sender, connection) =
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
@@ -170,7 +216,12 @@ async fn h2c_with_prior_knowledge() {
     let response = sender.send_request(request).await.expect("a response");
     assert_eq!(response.status(), 200);
     assert_eq!(response.version(), hyper::Version::HTTP_2);
-    let body = response.into_body().collect().await.expect("a body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
     assert_eq!(&body[..], br#"{"status":"ok"}"#);
     drop(sender);
     let _ = driver.await;
@@ -193,7 +244,9 @@ async fn stop_closes_the_port() {
 
 #[tokio::test]
 async fn serve_runs_until_its_shutdown_signal() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("an address");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, Variant::Correct, async {

@@ -27,7 +27,10 @@ async fn missing_product_is_a_500_with_a_python_traceback() {
         let response = get(buggy.addr(), &format!("/products/{id}")).await;
         assert_eq!(response.status, 500);
         let text = response.text();
-        assert!(text.starts_with("Traceback (most recent call last):\n"), "{text}");
+        assert!(
+            text.starts_with("Traceback (most recent call last):\n"),
+            "{text}"
+        );
         assert!(text.contains("File \"/srv/shop/app/views.py\", line 42, in get_product"));
         assert!(text.ends_with(&format!("KeyError: {id}\n")), "{text}");
     }
@@ -35,7 +38,9 @@ async fn missing_product_is_a_500_with_a_python_traceback() {
     assert_eq!(response.status, 500);
     let text = response.text();
     assert!(text.starts_with("thread 'tokio-runtime-worker' panicked at src/handlers.rs:88:14:"));
-    assert!(text.contains("called `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }"));
+    assert!(text.contains(
+        "called `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }"
+    ));
     let overflow = get(buggy.addr(), "/products/99999999999999999999").await;
     assert!(overflow.text().contains("PosOverflow"));
 }
@@ -59,14 +64,23 @@ async fn search_with_a_quote_leaks_sql_and_empty_search_a_java_trace() {
     let response = get(buggy.addr(), "/search?q=it%27s").await;
     assert_eq!(response.status, 500);
     let text = response.text();
-    assert!(text.starts_with("ERROR:  unterminated quoted string at or near \"'s%'\""), "{text}");
-    assert!(text.contains("LINE 1: SELECT * FROM products WHERE name LIKE '%it's%'"), "{text}");
+    assert!(
+        text.starts_with("ERROR:  unterminated quoted string at or near \"'s%'\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("LINE 1: SELECT * FROM products WHERE name LIKE '%it's%'"),
+        "{text}"
+    );
 
     for path in ["/search?q=", "/search"] {
         let response = get(buggy.addr(), path).await;
         assert_eq!(response.status, 500);
         let text = response.text();
-        assert!(text.starts_with("java.lang.IllegalArgumentException"), "{text}");
+        assert!(
+            text.starts_with("java.lang.IllegalArgumentException"),
+            "{text}"
+        );
         assert!(text.contains("at com.shop.SearchController.search(SearchController.java:57)"));
     }
 }
@@ -74,7 +88,11 @@ async fn search_with_a_quote_leaks_sql_and_empty_search_a_java_trace() {
 #[tokio::test]
 async fn correct_search_handles_quotes_and_refuses_empty_terms() {
     let correct = common::start(Variant::Correct);
-    for path in ["/search?q=it%27s", "/search?q=%27", "/search?q=%27%20OR%201%3D1%20--"] {
+    for path in [
+        "/search?q=it%27s",
+        "/search?q=%27",
+        "/search?q=%27%20OR%201%3D1%20--",
+    ] {
         let response = get(correct.addr(), path).await;
         assert_eq!(response.status, 200);
         assert_eq!(json(&response), serde_json::json!([]));
@@ -122,7 +140,10 @@ async fn a_global_lock_serialises_buggy_orders() {
     let (statuses, correct_took) = burst(correct.addr(), N, &order(1, 1, "load")).await;
     assert_eq!(count(&statuses, 201), N);
     // 50 orders, each holding the lock for at least 2 ms.
-    assert!(buggy_took.as_millis() >= 100, "buggy burst took {buggy_took:?}");
+    assert!(
+        buggy_took.as_millis() >= 100,
+        "buggy burst took {buggy_took:?}"
+    );
     assert!(
         correct_took * 2 < buggy_took,
         "correct burst took {correct_took:?}, buggy {buggy_took:?}"
@@ -175,7 +196,11 @@ async fn correct_answers_stay_within_the_spec_under_odd_inputs() {
     ];
     for path in paths {
         let response = get(addr, path).await;
-        assert!(response.status.as_u16() < 500, "{path}: {}", response.status);
+        assert!(
+            response.status.as_u16() < 500,
+            "{path}: {}",
+            response.status
+        );
         assert_no_leak(&response.text());
         json(&response);
     }
@@ -190,7 +215,11 @@ async fn correct_answers_stay_within_the_spec_under_odd_inputs() {
     ];
     for body in bodies {
         let response = post(addr, "/orders", body).await;
-        assert!(response.status.as_u16() < 500, "{body}: {}", response.status);
+        assert!(
+            response.status.as_u16() < 500,
+            "{body}: {}",
+            response.status
+        );
         assert_no_leak(&response.text());
         json(&response);
     }

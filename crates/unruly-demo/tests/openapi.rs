@@ -33,9 +33,15 @@ fn document_is_openapi_3_0_3_with_every_path() {
         let responses = operation["responses"].as_object().expect("responses");
         for (status, response) in responses {
             let schema = &response["content"]["application/json"]["schema"];
-            assert!(schema.is_object(), "{method} {path} {status} has no JSON schema");
+            assert!(
+                schema.is_object(),
+                "{method} {path} {status} has no JSON schema"
+            );
             if status.starts_with('4') {
-                assert_eq!(schema["$ref"], "#/components/schemas/Error", "{method} {path} {status}");
+                assert_eq!(
+                    schema["$ref"], "#/components/schemas/Error",
+                    "{method} {path} {status}"
+                );
             }
         }
     }
@@ -64,13 +70,22 @@ fn every_reference_resolves() {
 fn schemas_state_the_bounds() {
     let doc = document();
     let new_order = &doc["components"]["schemas"]["NewOrder"];
-    assert_eq!(new_order["required"], serde_json::json!(["product_id", "quantity", "customer"]));
+    assert_eq!(
+        new_order["required"],
+        serde_json::json!(["product_id", "quantity", "customer"])
+    );
     assert_eq!(new_order["properties"]["quantity"]["minimum"], 1);
     assert_eq!(new_order["properties"]["quantity"]["maximum"], 10);
     assert_eq!(new_order["properties"]["customer"]["maxLength"], 64);
-    assert_eq!(doc["components"]["schemas"]["Product"]["properties"]["stock"]["minimum"], 0);
+    assert_eq!(
+        doc["components"]["schemas"]["Product"]["properties"]["stock"]["minimum"],
+        0
+    );
     let limit = &doc["paths"]["/products"]["get"]["parameters"][0]["schema"];
-    assert_eq!((limit["minimum"].as_i64(), limit["maximum"].as_i64()), (Some(1), Some(100)));
+    assert_eq!(
+        (limit["minimum"].as_i64(), limit["maximum"].as_i64()),
+        (Some(1), Some(100))
+    );
 }
 
 #[test]

@@ -117,6 +117,14 @@ pub(crate) fn parse_located(text: &str) -> Result<(Assumption, Option<usize>), A
 
     cur.skip_ws();
     let value_start = cur.pos;
+    if cur.rest().starts_with(['<', '>', '=', '!']) {
+        return Err(cur.error(format!(
+            "expected a threshold after `{}`, e.g. {}, found `{}`",
+            comparison.symbol(),
+            example_value(metric),
+            cur.peek_token()
+        )));
+    }
     let written = if cur.eat("\"") {
         let value = cur.take_while(|c| c != '"');
         if !cur.eat("\"") {
@@ -224,7 +232,10 @@ fn threshold_value(metric: Metric, written: &str) -> Result<f64, String> {
             }
         }
         _ => number(written).ok_or_else(|| {
-            format!("{name} needs a plain non-negative number, e.g. {}, found `{written}`", example_value(metric))
+            format!(
+                "{name} needs a plain non-negative number, e.g. {}, found `{written}`",
+                example_value(metric)
+            )
         }),
     }
 }
@@ -233,11 +244,15 @@ fn threshold_value(metric: Metric, written: &str) -> Result<f64, String> {
 fn number(text: &str) -> Option<f64> {
     if text.is_empty()
         || !text.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-        || !text.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
+        || !text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'))
     {
         return None;
     }
-    text.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0)
+    text.parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
 }
 
 struct Cursor<'a> {

@@ -80,11 +80,7 @@ fn number_nanos(number: &str, unit_nanos: u128) -> Option<u128> {
     if (int.is_empty() && frac.is_empty()) || frac.contains('.') {
         return None;
     }
-    let int_value: u128 = if int.is_empty() {
-        0
-    } else {
-        int.parse().ok()?
-    };
+    let int_value: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
     let mut nanos = int_value.checked_mul(unit_nanos)?;
     // At most 18 fractional digits matter for nanosecond precision of any unit here.
     let frac = &frac[..frac.len().min(18)];
@@ -120,12 +116,25 @@ mod tests {
             parse_duration("fast").unwrap_err(),
             r#""fast" is not a duration: expected e.g. "300ms", "10s", "2m""#
         );
-        for bad in ["", "s", "-1s", "1.2.3s", "10 parsecs", "1e3s", "1s2", "NaN", "."] {
+        for bad in [
+            "",
+            "s",
+            "-1s",
+            "1.2.3s",
+            "10 parsecs",
+            "1e3s",
+            "1s2",
+            "NaN",
+            ".",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
         assert!(parse_duration("99999999999999999999h").is_err());
         assert!(parse_duration_with_unit("300").is_err());
-        assert_eq!(parse_duration_with_unit("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(
+            parse_duration_with_unit("300ms"),
+            Ok(Duration::from_millis(300))
+        );
     }
 
     #[test]

@@ -31,8 +31,8 @@ pub use duration::parse_duration;
 pub use error::{PlanError, PlanErrors};
 
 pub use scenario::{
-    load_scenario, parse_scenario, parse_scenario_with_env, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_SEED, DEFAULT_TIMEOUT,
+    load_scenario, parse_scenario, parse_scenario_with_env, DEFAULT_MAX_BODY_BYTES, DEFAULT_SEED,
+    DEFAULT_TIMEOUT,
 };
 
 pub use load_options::{plan_from_load_options, FlagError, LoadOptions};

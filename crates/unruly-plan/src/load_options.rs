@@ -164,7 +164,11 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
     }
     if let Some(threads) = o.threads {
         if threads == 0 {
-            return Err(flag_error(flags::THREADS, threads, "expected at least 1 thread"));
+            return Err(flag_error(
+                flags::THREADS,
+                threads,
+                "expected at least 1 thread",
+            ));
         }
     }
     if o.timeout.is_zero() {
@@ -184,7 +188,11 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
         }
     }
     if o.requests == Some(0) {
-        return Err(flag_error(flags::REQUESTS, 0, "expected at least 1 request"));
+        return Err(flag_error(
+            flags::REQUESTS,
+            0,
+            "expected at least 1 request",
+        ));
     }
     if let (Some(d), Some(n)) = (o.duration, o.requests) {
         return Err(flag_error(
@@ -210,7 +218,11 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
                 (_, Some(n)) => {
                     let secs = n as f64 / rate;
                     let duration = Duration::try_from_secs_f64(secs).map_err(|_| {
-                        flag_error(flags::REQUESTS, n, format!("at --rate {rate} this would run too long"))
+                        flag_error(
+                            flags::REQUESTS,
+                            n,
+                            format!("at --rate {rate} this would run too long"),
+                        )
                     })?;
                     (duration, StopCondition::Requests(n))
                 }
@@ -250,7 +262,8 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
                 text,
                 format!(
                     "at character {}: {}",
-                    text.get(..e.offset).map_or(1, |before| before.chars().count() + 1),
+                    text.get(..e.offset)
+                        .map_or(1, |before| before.chars().count() + 1),
                     e.message
                 ),
             )

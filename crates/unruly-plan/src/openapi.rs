@@ -80,7 +80,9 @@ pub(crate) fn read_spec(source: &OpenApiSource) -> Result<Spec, PlanError> {
             if !version.starts_with("3.") && version != "3" {
                 return Err(at_key(
                     "openapi",
-                    format!("openapi version \"{version}\" is not supported: expected 3.0.x or 3.1.x"),
+                    format!(
+                        "openapi version \"{version}\" is not supported: expected 3.0.x or 3.1.x"
+                    ),
                 ));
             }
         }
@@ -94,20 +96,28 @@ pub(crate) fn read_spec(source: &OpenApiSource) -> Result<Spec, PlanError> {
                 let item = resolve(&root, item);
                 for (key, method) in [("get", "GET"), ("post", "POST"), ("put", "PUT")] {
                     if let Some(op) = item.get(key) {
-                        operations.push(read_operation(&root, item, resolve(&root, op), method, path));
+                        operations.push(read_operation(
+                            &root,
+                            item,
+                            resolve(&root, op),
+                            method,
+                            path,
+                        ));
                     }
                 }
             }
         }
-        Some(_) => {
-            return Err(at_key(
-                "paths",
-                "`paths` is not a mapping: expected path names such as `/users` with their operations".into(),
-            ))
-        }
+        Some(_) => return Err(at_key(
+            "paths",
+            "`paths` is not a mapping: expected path names such as `/users` with their operations"
+                .into(),
+        )),
     }
     Ok(Spec {
-        title: root.get("info").and_then(|i| i.get("title")).and_then(scalar),
+        title: root
+            .get("info")
+            .and_then(|i| i.get("title"))
+            .and_then(scalar),
         server_url: root
             .get("servers")
             .and_then(|s| s.get(0))
@@ -144,7 +154,10 @@ fn read_operation(
         let name = &rest[open + 1..open + close];
         match params
             .iter()
-            .find(|p| p.get("in").and_then(Value::as_str) == Some("path") && p.get("name").and_then(Value::as_str) == Some(name))
+            .find(|p| {
+                p.get("in").and_then(Value::as_str) == Some("path")
+                    && p.get("name").and_then(Value::as_str) == Some(name)
+            })
             .and_then(|p| parameter_example(root, p))
         {
             Some(value) => path.push_str(&percent_encode(&value)),
@@ -167,7 +180,11 @@ fn read_operation(
         }
         let name = p.get("name").and_then(Value::as_str).unwrap_or_default();
         match parameter_example(root, p) {
-            Some(value) => query.push(format!("{}={}", percent_encode(name), percent_encode(&value))),
+            Some(value) => query.push(format!(
+                "{}={}",
+                percent_encode(name),
+                percent_encode(&value)
+            )),
             None => {
                 todo.get_or_insert_with(|| {
                     format!("required query parameter `{name}` has no example in the spec: add it to the path")
@@ -188,7 +205,8 @@ fn read_operation(
         match json_example(root, op) {
             Ok(json) if json.contains("{{") => {
                 todo.get_or_insert_with(|| {
-                    "the example body contains `{{`, which templates read as a variable: rewrite it".into()
+                    "the example body contains `{{`, which templates read as a variable: rewrite it"
+                        .into()
                 });
                 body = Some(json);
             }
@@ -239,7 +257,11 @@ fn parameter_example(root: &Value, param: &Value) -> Option<String> {
     if let Some(v) = schema.get("example").and_then(scalar) {
         return Some(v);
     }
-    if let Some(v) = schema.get("examples").and_then(|e| e.get(0)).and_then(scalar) {
+    if let Some(v) = schema
+        .get("examples")
+        .and_then(|e| e.get(0))
+        .and_then(scalar)
+    {
         return Some(v);
     }
     if let Some(v) = schema.get("default").and_then(scalar) {
@@ -291,17 +313,27 @@ fn json_example(root: &Value, op: &Value) -> Result<String, String> {
         })
     });
     let Some(media) = media else {
-        return Err("the request body is not JSON: write it as `body = '...'` with its Content-Type".into());
+        return Err(
+            "the request body is not JSON: write it as `body = '...'` with its Content-Type".into(),
+        );
     };
     let example = media
         .get("example")
         .or_else(|| first_example(root, media.get("examples")))
-        .or_else(|| media.get("schema").map(|s| resolve(root, s)).and_then(|s| s.get("example")));
+        .or_else(|| {
+            media
+                .get("schema")
+                .map(|s| resolve(root, s))
+                .and_then(|s| s.get("example"))
+        });
     let Some(example) = example else {
-        return Err("the spec gives no example of the JSON body: write one in `body` or `json`".into());
+        return Err(
+            "the spec gives no example of the JSON body: write one in `body` or `json`".into(),
+        );
     };
-    serde_json::to_string(example)
-        .map_err(|e| format!("the example body cannot be written as JSON ({e}): write one in `body`"))
+    serde_json::to_string(example).map_err(|e| {
+        format!("the example body cannot be written as JSON ({e}): write one in `body`")
+    })
 }
 
 /// Follows local `$ref`s (`#/components/...`), at most a few levels deep.
@@ -369,7 +401,10 @@ mod tests {
     #[test]
     fn encodes_and_finds() {
         assert_eq!(percent_encode("a b/ç"), "a%20b%2F%C3%A7");
-        assert_eq!(find_key("a: 1\nswagger: \"2.0\"\n", "swagger"), Some((2, 1)));
+        assert_eq!(
+            find_key("a: 1\nswagger: \"2.0\"\n", "swagger"),
+            Some((2, 1))
+        );
         assert_eq!(find_key("{\"x\": 1, \"paths\": 2}", "paths"), Some((1, 10)));
     }
 }

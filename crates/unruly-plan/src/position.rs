@@ -48,7 +48,9 @@ pub(crate) fn string_offset(source: &str, span: &Range<usize>, offset: usize) ->
         }
     }
     let end = raw.len().saturating_sub(quote.len()).max(start);
-    let body = &raw[start..end];
+    let Some(body) = raw.get(start..end) else {
+        return span.start + start.min(raw.len());
+    };
     let inner = if basic {
         basic_offset(body, offset)
     } else {
@@ -86,7 +88,10 @@ fn basic_offset(body: &str, target: usize) -> usize {
                 }
             }
         } else {
-            let len = body[raw..].chars().next().map_or(1, char::len_utf8);
+            let len = body
+                .get(raw..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(1, char::len_utf8);
             decoded += len;
             raw += len;
         }

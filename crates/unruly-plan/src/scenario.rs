@@ -88,7 +88,9 @@ const TOP_KEYS: &[&str] = &[
     "assumptions",
 ];
 const TARGET_KEYS: &[&str] = &["url", "timeout", "insecure", "headers"];
-const OPERATION_KEYS: &[&str] = &["name", "method", "path", "headers", "body", "json", "weight"];
+const OPERATION_KEYS: &[&str] = &[
+    "name", "method", "path", "headers", "body", "json", "weight",
+];
 
 /// Reads and parses the scenario at `path`; an unreadable file is one error
 /// naming the path. `{{env.NAME}}` is read from the process environment.
@@ -121,14 +123,21 @@ pub fn parse_scenario_with_env(
     let plan = read_plan(&mut ctx, doc.as_table());
     match plan {
         Some(plan) if !ctx.has_errors() => Ok(plan),
-        _ => Err(ctx.into_errors()),
+        Some(_) => Err(ctx.into_errors()),
+        None => {
+            if !ctx.has_errors() {
+                // Every path that gives up reports why; this is a safety net.
+                ctx.error_whole_file(
+                    "the scenario is incomplete: expected [target] and [[operation]]",
+                );
+            }
+            Err(ctx.into_errors())
+        }
     }
 }
 
 fn syntax_error(source: &str, file: &str, e: &toml_edit::TomlError) -> PlanErrors {
-    let (line, column) = e
-        .span()
-        .map_or((1, 1), |span| line_col(source, span.start));
+    let (line, column) = e.span().map_or((1, 1), |span| line_col(source, span.start));
     let message = e
         .message()
         .trim()
@@ -254,13 +263,15 @@ fn read_target(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> TargetSpec {
             );
             None
         }
-        Some(e) => ctx.string(&e).and_then(|url| match target_base_url(url, false) {
-            Ok(base) => Some(base),
-            Err(message) => {
-                ctx.error(e.pos, message);
-                None
-            }
-        }),
+        Some(e) => ctx
+            .string(&e)
+            .and_then(|url| match target_base_url(url, false) {
+                Ok(base) => Some(base),
+                Err(message) => {
+                    ctx.error(e.pos, message);
+                    None
+                }
+            }),
     };
     let timeout = match f.take("timeout") {
         None => DEFAULT_TIMEOUT,
@@ -361,7 +372,10 @@ fn read_operation(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> OperationSpec {
             );
             None
         }
-        (Some(e), None) => ctx.string(e).and_then(|text| ctx.template(e, text)).map(Some),
+        (Some(e), None) => ctx
+            .string(e)
+            .and_then(|text| ctx.template(e, text))
+            .map(Some),
         (None, Some(e)) => {
             json_body = true;
             read_json(ctx, e).map(Some)
@@ -471,7 +485,11 @@ pub(crate) fn is_header_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
 }
 
-fn read_headers(ctx: &mut Ctx<'_>, e: &Entry<'_>, context: &str) -> Option<Vec<(String, Template)>> {
+fn read_headers(
+    ctx: &mut Ctx<'_>,
+    e: &Entry<'_>,
+    context: &str,
+) -> Option<Vec<(String, Template)>> {
     let mut fields = ctx.table(e, context)?;
     let mut out = Vec::new();
     let mut ok = true;

@@ -174,6 +174,12 @@ fn render(target: &str, spec_name: Option<&str>, spec: Option<&Spec>) -> String 
                 spec_name.unwrap_or("the spec"),
                 spec.title.as_deref().map(|t| format!(" ({})", one_line(t))).unwrap_or_default()
             );
+            if !prefix.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "# Paths start with {prefix}, the base path of the spec's first server."
+                );
+            }
             for op in &spec.operations {
                 let active = op.todo.is_none();
                 out.push('\n');
@@ -244,7 +250,10 @@ fn operation_block(op: &SpecOperation, prefix: &str) -> String {
     ];
     match &op.body {
         Some(body) => {
-            lines.push("headers = { Accept = \"application/json\", Content-Type = \"application/json\" }".into());
+            lines.push(
+                "headers = { Accept = \"application/json\", Content-Type = \"application/json\" }"
+                    .into(),
+            );
             lines.push(format!("body = {}", literal(body)));
         }
         None => lines.push("headers = { Accept = \"application/json\" }".into()),

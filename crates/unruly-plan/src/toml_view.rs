@@ -233,7 +233,12 @@ impl<'s> Ctx<'s> {
     }
 
     /// Records an error at byte `offset` of the decoded string value of `entry`.
-    pub(crate) fn error_in_string(&mut self, entry: &Entry<'_>, offset: usize, message: impl Into<String>) {
+    pub(crate) fn error_in_string(
+        &mut self,
+        entry: &Entry<'_>,
+        offset: usize,
+        message: impl Into<String>,
+    ) {
         let pos = match &entry.span {
             Some(span) => string_offset(self.source, span, offset),
             None => entry.pos,
@@ -267,7 +272,11 @@ impl<'s> Ctx<'s> {
     }
 
     fn mismatch(&mut self, entry: &Entry<'_>, expected: &str) {
-        let message = format!("{}: expected {expected}, found {}", entry.what, entry.node.kind());
+        let message = format!(
+            "{}: expected {expected}, found {}",
+            entry.what,
+            entry.node.kind()
+        );
         self.error(entry.pos, message);
     }
 
@@ -377,7 +386,8 @@ impl<'s> Ctx<'s> {
                     match value {
                         Value::InlineTable(t) => out.push(Fields::of_inline(t, context, entry.pos)),
                         other => {
-                            let element = Entry::new(entry.what.clone(), entry.pos, Node::Value(other));
+                            let element =
+                                Entry::new(entry.what.clone(), entry.pos, Node::Value(other));
                             self.mismatch(&element, &format!("{context} tables"));
                         }
                     }
@@ -588,9 +598,13 @@ mod tests {
 
     #[test]
     fn writes_json_in_written_order() {
-        let doc = toml_edit::ImDocument::parse("v = { b = 1, a = [true, 1.5, \"x\\\"y\"] }").unwrap();
+        let doc =
+            toml_edit::ImDocument::parse("v = { b = 1, a = [true, 1.5, \"x\\\"y\"] }").unwrap();
         let item = doc.as_table().get("v").unwrap();
-        assert_eq!(to_json(Node::of(item)).unwrap(), r#"{"b":1,"a":[true,1.5,"x\"y"]}"#);
+        assert_eq!(
+            to_json(Node::of(item)).unwrap(),
+            r#"{"b":1,"a":[true,1.5,"x\"y"]}"#
+        );
     }
 
     #[test]

@@ -65,7 +65,11 @@ fn check_authority(authority: &str, text: &str) -> Result<(), String> {
         let Some((inside, after)) = bracketed.split_once(']') else {
             return Err(format!("\"{text}\": expected `]` after the IPv6 address"));
         };
-        if inside.is_empty() || !inside.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+        if inside.is_empty()
+            || !inside
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
+        {
             return Err(format!("\"{text}\": `[{inside}]` is not an IPv6 address"));
         }
         match after {
@@ -136,7 +140,10 @@ mod tests {
         assert_eq!(u.path_and_query, "/?x=1");
         let u = split_url("HTTPS://[::1]:8443", false).unwrap();
         assert_eq!(u.base, "https://[::1]:8443");
-        assert_eq!(target_base_url("http://h/api/", false).unwrap(), "http://h/api");
+        assert_eq!(
+            target_base_url("http://h/api/", false).unwrap(),
+            "http://h/api"
+        );
         assert_eq!(target_base_url("http://h:1/", false).unwrap(), "http://h:1");
     }
 

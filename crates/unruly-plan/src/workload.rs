@@ -140,7 +140,15 @@ pub(crate) fn read_workload(ctx: &mut Ctx<'_>, fields: Option<Fields<'_>>) -> Op
         None => Some(Vec::new()),
         Some(e) => {
             let list = ctx.tables(e, "[[workload.stage]]");
-            read_stages(ctx, list)
+            if list.is_empty() {
+                ctx.error(
+                    e.pos,
+                    format!("{}: expected at least one [[workload.stage]]", e.what),
+                );
+                None
+            } else {
+                read_stages(ctx, list)
+            }
         }
     };
     ok &= stages.is_some();
@@ -178,7 +186,8 @@ pub(crate) fn read_workload(ctx: &mut Ctx<'_>, fields: Option<Fields<'_>>) -> Op
             })
         }
         Model::Open => {
-            let open_only = "applies to the closed model: expected it removed, or model = \"closed\"";
+            let open_only =
+                "applies to the closed model: expected it removed, or model = \"closed\"";
             ok &= !wrong_model(ctx, &users_e, open_only);
             ok &= !wrong_model(ctx, &think_e, open_only);
             let by_stages = "does not apply to the open model: it runs for the sum of its [[workload.stage]] durations";
@@ -210,9 +219,6 @@ fn read_stages(ctx: &mut Ctx<'_>, list: Vec<Fields<'_>>) -> Option<Vec<Stage>> {
     let mut stages = Vec::new();
     let mut ok = true;
     let mut prev = 0.0;
-    if list.is_empty() {
-        return None;
-    }
     for mut f in list {
         let kinds: Vec<(&str, Entry<'_>)> = ["rate", "ramp_to", "spike_to"]
             .into_iter()
@@ -260,7 +266,10 @@ fn read_stages(ctx: &mut Ctx<'_>, list: Vec<Fields<'_>>) -> Option<Vec<Stage>> {
         };
         let rise = match &rise_e {
             Some(e) if kind != "spike_to" => {
-                ctx.error(e.key_pos, format!("{} only applies to a `spike_to` stage", e.what));
+                ctx.error(
+                    e.key_pos,
+                    format!("{} only applies to a `spike_to` stage", e.what),
+                );
                 None
             }
             Some(e) => match ctx.duration(e) {

@@ -111,7 +111,10 @@ fn full_scenario_maps_to_plan() {
     assert_eq!(
         list.headers,
         vec![
-            ("Authorization".to_string(), Template::literal("Bearer s3cret")),
+            (
+                "Authorization".to_string(),
+                Template::literal("Bearer s3cret")
+            ),
             ("Accept".to_string(), Template::literal("application/json")),
         ]
     );
@@ -119,9 +122,19 @@ fn full_scenario_maps_to_plan() {
     let order = &plan.operations[1];
     assert_eq!(order.name, "POST /orders");
     assert_eq!(order.weight, 1);
-    let ctx = RenderContext { vu: 7, iteration: 0, seq: 0 };
-    let body = order.body.as_ref().map(|b| b.render(ctx, &mut SeededRng::new(1)));
-    assert_eq!(body.as_deref(), Some(r#"{"user":"u7","items":[1,2],"owner":"42"}"#));
+    let ctx = RenderContext {
+        vu: 7,
+        iteration: 0,
+        seq: 0,
+    };
+    let body = order
+        .body
+        .as_ref()
+        .map(|b| b.render(ctx, &mut SeededRng::new(1)));
+    assert_eq!(
+        body.as_deref(),
+        Some(r#"{"user":"u7","items":[1,2],"owner":"42"}"#)
+    );
     let header_names: Vec<&str> = order.headers.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(header_names, ["Authorization", "Accept", "Content-Type"]);
     assert_eq!(order.headers[2].1, Template::literal("application/json"));
@@ -136,11 +149,29 @@ fn full_scenario_maps_to_plan() {
         Workload::Open {
             connections: 20,
             stages: vec![
-                Stage::Hold { rate: 100.0, duration: Duration::from_secs(10) },
-                Stage::Ramp { from: 100.0, to: 1000.0, duration: Duration::from_secs(20) },
-                Stage::Ramp { from: 1000.0, to: 5000.0, duration: Duration::from_secs(2) },
-                Stage::Hold { rate: 5000.0, duration: Duration::from_secs(6) },
-                Stage::Ramp { from: 5000.0, to: 1000.0, duration: Duration::from_secs(2) },
+                Stage::Hold {
+                    rate: 100.0,
+                    duration: Duration::from_secs(10)
+                },
+                Stage::Ramp {
+                    from: 100.0,
+                    to: 1000.0,
+                    duration: Duration::from_secs(20)
+                },
+                Stage::Ramp {
+                    from: 1000.0,
+                    to: 5000.0,
+                    duration: Duration::from_secs(2)
+                },
+                Stage::Hold {
+                    rate: 5000.0,
+                    duration: Duration::from_secs(6)
+                },
+                Stage::Ramp {
+                    from: 5000.0,
+                    to: 1000.0,
+                    duration: Duration::from_secs(2)
+                },
             ],
         }
     );
@@ -152,7 +183,13 @@ fn full_scenario_maps_to_plan() {
     assert_eq!(p99.metric, Metric::Percentile(99.0));
     assert_eq!(p99.operation.as_deref(), Some("list products"));
     assert_eq!(p99.comparison, Comparison::Less);
-    assert_eq!(p99.threshold, Threshold { value: 300.0, written: "300ms".into() });
+    assert_eq!(
+        p99.threshold,
+        Threshold {
+            value: 300.0,
+            written: "300ms".into()
+        }
+    );
     let rate = &plan.assumptions[1];
     assert_eq!(rate.metric, Metric::ErrorRate);
     assert!((rate.threshold.value - 0.001).abs() < 1e-12);
@@ -161,7 +198,8 @@ fn full_scenario_maps_to_plan() {
 
 #[test]
 fn minimal_scenario_gets_defaults() {
-    let plan = plan("[target]\nurl = \"https://api.example.com/v1/\"\n\n[[operation]]\npath = \"/\"\n");
+    let plan =
+        plan("[target]\nurl = \"https://api.example.com/v1/\"\n\n[[operation]]\npath = \"/\"\n");
     assert_eq!(plan.seed, 1);
     assert_eq!(plan.target.base_url, "https://api.example.com/v1");
     assert_eq!(plan.timeout, Duration::from_secs(10));
@@ -175,7 +213,10 @@ fn minimal_scenario_gets_defaults() {
     assert!(plan.operations[0].headers.is_empty());
     assert_eq!(
         plan.workload,
-        Workload::Closed { users: 10, think_time: Duration::ZERO }
+        Workload::Closed {
+            users: 10,
+            think_time: Duration::ZERO
+        }
     );
     assert_eq!(plan.stop, StopCondition::Duration(Duration::from_secs(10)));
     assert!(plan.assumptions.is_empty());
@@ -197,7 +238,10 @@ requests = 10000
     );
     assert_eq!(
         plan.workload,
-        Workload::Closed { users: 7, think_time: Duration::from_millis(100) }
+        Workload::Closed {
+            users: 7,
+            think_time: Duration::from_millis(100)
+        }
     );
     assert_eq!(plan.stop, StopCondition::Requests(10_000));
     assert_eq!(plan.assumptions[0].metric, Metric::Percentile(99.9));
@@ -254,7 +298,8 @@ fn assumption_syntax_error_points_inside_the_string() {
 
 #[test]
 fn template_error_points_inside_the_body() {
-    let source = "[target]\nurl = \"http://h\"\n[[operation]]\npath = \"/\"\nbody = '{\"id\": {{nope}}}'\n";
+    let source =
+        "[target]\nurl = \"http://h\"\n[[operation]]\npath = \"/\"\nbody = '{\"id\": {{nope}}}'\n";
     // `body = '` is 8 characters, `{"id": {{` 9 more: `nope` is at column 18.
     assert_eq!(
         one_error(source),
@@ -264,7 +309,8 @@ fn template_error_points_inside_the_body() {
 
 #[test]
 fn template_error_after_an_escape_still_points_at_the_character() {
-    let source = "[target]\nurl = \"http://h\"\n[[operation]]\npath = \"/\"\nbody = \"a\\\"b{{vu\"\n";
+    let source =
+        "[target]\nurl = \"http://h\"\n[[operation]]\npath = \"/\"\nbody = \"a\\\"b{{vu\"\n";
     // body = "a\"b{{vu" : the `{{` is at column 13 in the source.
     assert_eq!(
         one_error(source),
@@ -351,14 +397,17 @@ fn model_mixups_are_named() {
         "s.toml:6:9: model \"closd\" is not a workload model: expected \"closed\" or \"open\""
     );
     assert_eq!(
-        one_error(&format!("{base}[workload]\nduration = \"1s\"\nrequests = 5\n")),
+        one_error(&format!(
+            "{base}[workload]\nduration = \"1s\"\nrequests = 5\n"
+        )),
         "s.toml:7:1: `duration` and `requests` are both set in [workload]: expected one of them"
     );
 }
 
 #[test]
 fn stage_errors() {
-    let base = "[target]\nurl = \"http://h\"\n[[operation]]\npath = \"/\"\n[workload]\nmodel = \"open\"\n";
+    let base =
+        "[target]\nurl = \"http://h\"\n[[operation]]\npath = \"/\"\n[workload]\nmodel = \"open\"\n";
     assert_eq!(
         one_error(&format!("{base}[[workload.stage]]\nspike_to = 10\nduration = \"2s\"\n")),
         "s.toml:9:12: a spike lasting 2s must last longer than twice its rise (1s): expected a duration above 2s"
@@ -370,6 +419,10 @@ fn stage_errors() {
     assert_eq!(
         one_error(&format!("{base}[[workload.stage]]\nrate = 1\nramp_to = 2\nduration = \"2s\"\n")),
         "s.toml:9:1: `rate` and `ramp_to` are both set in [[workload.stage]]: expected one of rate, ramp_to, spike_to"
+    );
+    assert_eq!(
+        one_error(&format!("{base}stage = []\n")),
+        "s.toml:7:9: `stage` in [workload]: expected at least one [[workload.stage]]"
     );
     assert_eq!(
         one_error(&format!("{base}[[workload.stage]]\nrate = 1\n")),
@@ -423,7 +476,12 @@ fn display_prints_one_error_per_line() {
     let err = parse_scenario("seed = 1\n", "x.toml").unwrap_err();
     assert_eq!(err.len(), 2);
     assert_eq!(err.to_string().lines().count(), 2);
-    let e = PlanError { file: "f".into(), line: 3, column: 4, message: "m".into() };
+    let e = PlanError {
+        file: "f".into(),
+        line: 3,
+        column: 4,
+        message: "m".into(),
+    };
     assert_eq!(e.to_string(), "f:3:4: m");
 }
 
@@ -434,7 +492,11 @@ fn unreadable_file_is_one_error_naming_it() {
     let e = &err.errors[0];
     assert_eq!(e.file, "/nonexistent/dir/s.toml");
     assert_eq!(e.line, 0);
-    assert!(e.to_string().starts_with("/nonexistent/dir/s.toml: cannot read the scenario: "), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/dir/s.toml: cannot read the scenario: "),
+        "{e}"
+    );
 }
 
 #[test]
@@ -442,8 +504,58 @@ fn load_scenario_reads_a_file() {
     let dir = std::env::temp_dir().join(format!("unruly-plan-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("s.toml");
-    std::fs::write(&path, "[target]\nurl = \"http://h:1\"\n[[operation]]\npath = \"/x\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "[target]\nurl = \"http://h:1\"\n[[operation]]\npath = \"/x\"\n",
+    )
+    .unwrap();
     let plan = load_scenario(&path).unwrap();
     assert_eq!(plan.operations[0].name, "GET /x");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_documented_example_parses() {
+    // The module documentation of `scenario` is the format's contract: its
+    // example must be a valid scenario.
+    let source = include_str!("../src/scenario.rs");
+    let doc: String = source
+        .lines()
+        .filter_map(|l| l.strip_prefix("//!"))
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let start = doc.find("```toml").expect("a toml example") + "```toml".len();
+    let end = start + doc[start..].find("```").expect("closed example");
+    let plan = plan(&doc[start..end]);
+    assert_eq!(plan.seed, 42);
+    assert_eq!(plan.operations.len(), 2);
+    assert_eq!(plan.operations[1].name, "POST /orders");
+    assert_eq!(plan.stop, StopCondition::Duration(Duration::from_secs(40)));
+    assert_eq!(
+        plan.assumptions[0].operation.as_deref(),
+        Some("list products")
+    );
+}
+
+#[test]
+fn never_panics_and_never_fails_silently_on_mangled_input() {
+    let mut inputs: Vec<String> = FULL
+        .char_indices()
+        .map(|(i, _)| FULL[..i].to_string())
+        .collect();
+    // Replace each character in turn with something troublesome.
+    for (i, c) in FULL.char_indices().step_by(3) {
+        for with in ["\"", "{{", "\n", "é", "'", "=", "[", "0"] {
+            inputs.push(format!("{}{with}{}", &FULL[..i], &FULL[i + c.len_utf8()..]));
+        }
+    }
+    for input in inputs {
+        if let Err(errors) = parse_scenario_with_env(&input, "m.toml", &env) {
+            assert!(!errors.is_empty(), "no error reported for:\n{input}");
+            for e in &errors {
+                assert!(e.line >= 1 || e.column == 0, "{e}");
+            }
+        }
+    }
 }

@@ -14,8 +14,10 @@ pub fn render_load_json(report: &Report) -> String {
     match serde_json::to_string_pretty(report) {
         Ok(json) => json,
         // A report is plain data; should serialization ever fail, still print JSON.
-        Err(e) => serde_json::json!({ "error": format!("the report could not be serialized: {e}") })
-            .to_string(),
+        Err(e) => {
+            serde_json::json!({ "error": format!("the report could not be serialized: {e}") })
+                .to_string()
+        }
     }
 }
 

@@ -17,7 +17,7 @@ mod json;
 mod schema;
 mod terminal;
 
-pub use events::EventsWriter;
+pub use events::{EventsWriter, EVENTS_FILE};
 pub use json::{render_load_json, write_report_json, REPORT_FILE};
 pub use schema::report_schema;
 pub use terminal::{render_terminal, sanitize, TerminalStyle};

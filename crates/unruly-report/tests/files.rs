@@ -13,7 +13,10 @@ fn report_json_round_trips_and_leaves_no_temporary_file() {
     assert_eq!(path, dir.join("report.json"));
     let text = std::fs::read_to_string(&path).expect("read report.json");
     assert!(text.ends_with("}\n"));
-    assert!(text.contains("\n  \"schema_version\": 1,"), "pretty-printed");
+    assert!(
+        text.contains("\n  \"schema_version\": 1,"),
+        "pretty-printed"
+    );
     let back: Report = serde_json::from_str(&text).expect("parse report.json");
     assert_eq!(back, report);
     let names: Vec<_> = std::fs::read_dir(&dir)
@@ -27,7 +30,8 @@ fn report_json_round_trips_and_leaves_no_temporary_file() {
     let mut second = report.clone();
     second.seed = 7;
     write_report_json(&second, &dir).expect("rewrite report.json");
-    let back: Report = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("parse");
+    let back: Report =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("parse");
     assert_eq!(back.seed, 7);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -81,7 +85,10 @@ fn events_are_one_json_object_a_line() {
         .map(|l| serde_json::from_str(l).expect("each line is one event"))
         .collect();
     assert_eq!(back, events);
-    assert!(text.lines().next().is_some_and(|l| l.starts_with("{\"event\":\"start\"")));
+    assert!(text
+        .lines()
+        .next()
+        .is_some_and(|l| l.starts_with("{\"event\":\"start\"")));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

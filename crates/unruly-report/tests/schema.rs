@@ -48,9 +48,17 @@ fn committed_schema_matches_the_report_types() {
 #[test]
 fn a_realistic_report_is_valid() {
     let report = common::sample_report();
-    let json: Value = serde_json::from_str(&unruly_report::render_load_json(&report)).expect("JSON");
-    let errors: Vec<String> = validator().iter_errors(&json).map(|e| format!("{e} at {}", e.instance_path)).collect();
-    assert!(errors.is_empty(), "report does not match the schema:\n{}", errors.join("\n"));
+    let json: Value =
+        serde_json::from_str(&unruly_report::render_load_json(&report)).expect("JSON");
+    let errors: Vec<String> = validator()
+        .iter_errors(&json)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match the schema:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
@@ -77,12 +85,21 @@ fn a_report_without_findings_is_invalid() {
 #[test]
 fn wrong_types_are_invalid() {
     let valid = serde_json::to_value(common::sample_report()).expect("JSON");
-    let cases: [(&str, fn(&mut Value)); 5] = [
+    type Break = fn(&mut Value);
+    let cases: [(&str, Break); 5] = [
         ("seed as a string", |j| j["seed"] = "42".into()),
-        ("findings as an object", |j| j["findings"] = serde_json::json!({})),
-        ("unknown finding kind", |j| j["findings"][0]["kind"] = "made_up".into()),
-        ("negative request count", |j| j["stats"]["overall"]["requests"] = (-1).into()),
-        ("severity not in the list", |j| j["findings"][0]["severity"] = "urgent".into()),
+        ("findings as an object", |j| {
+            j["findings"] = serde_json::json!({})
+        }),
+        ("unknown finding kind", |j| {
+            j["findings"][0]["kind"] = "made_up".into()
+        }),
+        ("negative request count", |j| {
+            j["stats"]["overall"]["requests"] = (-1).into()
+        }),
+        ("severity not in the list", |j| {
+            j["findings"][0]["severity"] = "urgent".into()
+        }),
     ];
     let validator = validator();
     for (what, break_it) in cases {

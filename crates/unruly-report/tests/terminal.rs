@@ -19,14 +19,33 @@ fn line_with<'a>(text: &'a str, needle: &str) -> &'a str {
 fn prints_the_sample_report() {
     // Printed so that `cargo test -- --nocapture` shows what a user sees.
     println!("{}", plain(100));
-    println!("{}", render_terminal(&common::sample_report(), TerminalStyle { color: true, width: 100 }));
+    println!(
+        "{}",
+        render_terminal(
+            &common::sample_report(),
+            TerminalStyle {
+                color: true,
+                width: 100
+            }
+        )
+    );
+    let mut narrow = common::sample_report();
+    narrow.interrupted = true;
+    narrow.duration_s = 4.2;
+    narrow.stats.operations[1].operation =
+        "POST /organisations/{org}/projects/{project}/members".into();
+    narrow.settings.model = "open".into();
+    println!("{}", render_terminal(&narrow, TerminalStyle::plain(60)));
 }
 
 #[test]
 fn header_names_command_target_duration_and_settings() {
     let text = plain(100);
     let header = text.lines().next().unwrap_or_default();
-    assert!(header.starts_with("unruly run  http://127.0.0.1:8080"), "{header}");
+    assert!(
+        header.starts_with("unruly run  http://127.0.0.1:8080"),
+        "{header}"
+    );
     assert!(header.contains("10.0s"), "{header}");
     assert!(header.contains("closed, 50 users, 2 threads"), "{header}");
     assert!(header.contains("seed 42"), "{header}");
@@ -42,14 +61,20 @@ fn overall_numbers() {
     assert!(errors.contains("1,234 (1.00%)"), "{errors}");
     assert!(errors.contains("timeout 222"), "{errors}");
     assert!(errors.contains("status_5xx 1,012"), "{errors}");
-    assert!(!errors.contains("connect"), "only classes that occurred: {errors}");
+    assert!(
+        !errors.contains("connect"),
+        "only classes that occurred: {errors}"
+    );
     let latency = line_with(&text, "latency");
     assert!(
         latency.contains("p50 1.50ms  p90 9.00ms  p99 250ms  p99.9 900ms  max 5.00s"),
         "{latency}"
     );
     let status = line_with(&text, "  status ");
-    assert!(status.contains("200: 99,988 · 201: 22,234 · 500: 1,012"), "{status}");
+    assert!(
+        status.contains("200: 99,988 · 201: 22,234 · 500: 1,012"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -72,7 +97,12 @@ fn no_table_for_a_single_operation() {
     let mut report = common::sample_report();
     report.stats.operations.truncate(1);
     let text = render_terminal(&report, TerminalStyle::plain(100));
-    assert!(!text.lines().any(|l| l.trim_start().starts_with("operation")), "{text}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("operation")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -82,7 +112,11 @@ fn long_names_are_truncated_to_the_width() {
     let text = render_terminal(&report, TerminalStyle::plain(80));
     let row = line_with(&text, "POST /very");
     assert!(row.contains('…'), "{row}");
-    assert!(row.chars().count() <= 80, "{} columns: {row}", row.chars().count());
+    assert!(
+        row.chars().count() <= 80,
+        "{} columns: {row}",
+        row.chars().count()
+    );
     let header = text.lines().next().unwrap_or_default();
     assert!(header.chars().count() <= 80, "{header}");
 }
@@ -93,10 +127,16 @@ fn assumptions_held_and_broken() {
     assert!(text.contains("assumptions  1 held · 1 broken"), "{text}");
     let held = line_with(&text, "✓");
     assert!(held.contains("p99(\"GET /products\") < 300ms"), "{held}");
-    assert!(held.contains("observed 8.10ms · expected < 300ms"), "{held}");
+    assert!(
+        held.contains("observed 8.10ms · expected < 300ms"),
+        "{held}"
+    );
     let broken = line_with(&text, "✗");
     assert!(broken.contains("error_rate < 1%"), "{broken}");
-    assert!(broken.contains("observed 1.00% (1234 of 123456) · expected < 1%"), "{broken}");
+    assert!(
+        broken.contains("observed 1.00% (1234 of 123456) · expected < 1%"),
+        "{broken}"
+    );
 }
 
 #[test]
@@ -113,7 +153,10 @@ fn findings_with_reproductions() {
     assert!(text.contains(
         "      curl -i --max-time 10 -X POST -H 'Authorization: <redacted>' -H 'Content-Type: application/json' --data-binary '{\"email\":null}' 'http://127.0.0.1:8080/users'"
     ));
-    assert!(text.contains("      │ Traceback (most recent call last):"), "{text}");
+    assert!(
+        text.contains("      │ Traceback (most recent call last):"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -132,7 +175,10 @@ fn escape_sequences_from_the_target_are_neutralised() {
         assert!(!text.contains('\u{07}'));
         assert!(!text.contains('\u{9b}'));
         assert!(!text.contains('\r'));
-        assert!(text.contains("KeyError: 'email'"), "the text around them is kept");
+        assert!(
+            text.contains("KeyError: 'email'"),
+            "the text around them is kept"
+        );
         if !color {
             assert!(!text.contains('\u{1b}'), "{text}");
         } else {
@@ -141,9 +187,15 @@ fn escape_sequences_from_the_target_are_neutralised() {
                 let rest = &text[i + 1..];
                 let sgr = rest.starts_with('[')
                     && rest[1..].find('m').is_some_and(|end| {
-                        rest[1..1 + end].chars().all(|c| c.is_ascii_digit() || c == ';')
+                        rest[1..1 + end]
+                            .chars()
+                            .all(|c| c.is_ascii_digit() || c == ';')
                     });
-                assert!(sgr, "foreign escape at {i}: {:?}", &rest[..rest.len().min(12)]);
+                assert!(
+                    sgr,
+                    "foreign escape at {i}: {:?}",
+                    &rest[..rest.len().min(12)]
+                );
             }
         }
     }
@@ -156,7 +208,10 @@ fn interrupted_runs_say_so() {
     report.duration_s = 4.2;
     let text = render_terminal(&report, TerminalStyle::plain(100));
     assert!(text.contains("4.2s of 10.0s"), "{text}");
-    assert!(text.contains("interrupted: the run was stopped before its planned end"), "{text}");
+    assert!(
+        text.contains("interrupted: the run was stopped before its planned end"),
+        "{text}"
+    );
     assert!(!plain(100).contains("interrupted"));
 }
 

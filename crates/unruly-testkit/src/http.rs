@@ -42,7 +42,9 @@ async fn respond(req: Request<Incoming>, shared: &Shared) -> Result<Response<Bod
     let arrived = Instant::now();
     let first = *shared.first_request.get_or_init(|| arrived);
     let delayed = match &shared.behaviour {
-        Behaviour::Delay { path_prefix, delay } if req.uri().path().starts_with(path_prefix.as_str()) => {
+        Behaviour::Delay { path_prefix, delay }
+            if req.uri().path().starts_with(path_prefix.as_str()) =>
+        {
             Some(*delay)
         }
         _ => None,
@@ -90,29 +92,36 @@ fn answer(behaviour: &Behaviour) -> Response<Body> {
             } else {
                 format!("status {}\n", status.as_u16())
             };
-            with_status(status, text_response(Either::Left(Full::new(Bytes::from(text)))))
+            with_status(
+                status,
+                text_response(Either::Left(Full::new(Bytes::from(text)))),
+            )
         }
         Behaviour::EndlessBody => {
             let mut response = Response::new(Either::Right(RepeatBody::endless()));
-            response
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+            response.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
             response
         }
         Behaviour::BodySize(len) => {
             let len = u64::try_from(*len).unwrap_or(u64::MAX);
             text_response(Either::Right(RepeatBody::exact(len)))
         }
-        _ => text_response(Either::Left(Full::new(Bytes::from_static(HELLO.as_bytes())))),
+        _ => text_response(Either::Left(Full::new(Bytes::from_static(
+            HELLO.as_bytes(),
+        )))),
     }
 }
 
 /// A `200 text/plain` response.
 fn text_response(body: Body) -> Response<Body> {
     let mut response = Response::new(body);
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     response
 }
 

@@ -129,7 +129,11 @@ impl Drop for TestServer {
 
 /// Accepts connections until `shutdown` fires (or its sender is dropped), then drops every
 /// connection still open.
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut shutdown: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: oneshot::Receiver<()>,
+) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {

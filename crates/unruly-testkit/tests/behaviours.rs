@@ -16,14 +16,20 @@ const HEAD: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 async fn fast_answers_hello_world_with_keep_alive() {
     let server = TestServer::start(Behaviour::Fast).expect("start");
     assert!(server.addr().ip().is_loopback());
-    assert_eq!(server.url(), format!("http://127.0.0.1:{}/", server.addr().port()));
+    assert_eq!(
+        server.url(),
+        format!("http://127.0.0.1:{}/", server.addr().port())
+    );
 
     let mut conn = Connection::open(server.addr()).await.expect("connect");
     for _ in 0..3 {
         let response = conn.get("/").await.expect("request");
         assert_eq!(response.status, 200);
         assert_eq!(response.text(), "hello world\n");
-        assert!(response.content_type().unwrap_or("").starts_with("text/plain"));
+        assert!(response
+            .content_type()
+            .unwrap_or("")
+            .starts_with("text/plain"));
     }
     let response = conn
         .post_json("/anything", vec![b'{'; 100_000])
@@ -91,7 +97,10 @@ async fn endless_body_streams_more_than_a_mebibyte() {
     let response = conn.send_streaming(request).await.expect("response head");
     assert_eq!(response.status(), 200);
     assert_eq!(
-        response.headers().get("transfer-encoding").map(|v| v.as_bytes()),
+        response
+            .headers()
+            .get("transfer-encoding")
+            .map(|v| v.as_bytes()),
         Some(&b"chunked"[..])
     );
     let mut body = response.into_body();
@@ -186,8 +195,14 @@ async fn stall_once_freezes_once() {
     let started = Instant::now();
     assert_eq!(conn.get("/").await.expect("stalled").status, 200);
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(350), "stalled request took only {took:?}");
-    assert!(took < Duration::from_secs(3), "stalled request took {took:?}");
+    assert!(
+        took >= Duration::from_millis(350),
+        "stalled request took only {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(3),
+        "stalled request took {took:?}"
+    );
 
     // After the window, answers are fast again.
     let started = Instant::now();
@@ -221,6 +236,12 @@ async fn hostile_clients_do_not_stop_the_server() {
         let _ = stream.write_all(junk).await;
         drop(stream);
     }
-    assert_eq!(client::get(server.addr(), "/").await.expect("request").status, 200);
+    assert_eq!(
+        client::get(server.addr(), "/")
+            .await
+            .expect("request")
+            .status,
+        200
+    );
     assert_eq!(server.connections(), 4);
 }

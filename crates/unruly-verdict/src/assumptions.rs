@@ -88,14 +88,12 @@ fn measure(metric: Metric, op: &OperationStats) -> Result<Measured, String> {
     match metric {
         Metric::Percentile(p) => {
             answered(op)?;
-            percentile(op, p)
-                .map(Measured::latency)
-                .ok_or_else(|| {
-                    format!(
-                        "not measured: {} is not kept (p50, p90, p99, p99.9 and p100 are)",
-                        metric.name()
-                    )
-                })
+            percentile(op, p).map(Measured::latency).ok_or_else(|| {
+                format!(
+                    "not measured: {} is not kept (p50, p90, p99, p99.9 and p100 are)",
+                    metric.name()
+                )
+            })
         }
         Metric::MeanLatency => answered(op).map(|()| Measured::latency(op.latency_ms.mean)),
         Metric::MaxLatency => answered(op).map(|()| Measured::latency(op.latency_ms.max)),
@@ -219,9 +217,21 @@ mod tests {
         }
     }
 
-    fn assume(metric: Metric, operation: Option<&str>, cmp: Comparison, value: f64, written: &str) -> Assumption {
+    fn assume(
+        metric: Metric,
+        operation: Option<&str>,
+        cmp: Comparison,
+        value: f64,
+        written: &str,
+    ) -> Assumption {
         Assumption {
-            text: format!("{}{} {} {}", metric.name(), operation.map(|o| format!("(\"{o}\")")).unwrap_or_default(), cmp.symbol(), written),
+            text: format!(
+                "{}{} {} {}",
+                metric.name(),
+                operation.map(|o| format!("(\"{o}\")")).unwrap_or_default(),
+                cmp.symbol(),
+                written
+            ),
             metric,
             operation: operation.map(str::to_string),
             comparison: cmp,
@@ -234,7 +244,13 @@ mod tests {
 
     #[test]
     fn percentile_of_an_operation_is_compared_with_the_threshold() {
-        let a = assume(Metric::Percentile(99.0), Some("GET /products"), Comparison::Less, 300.0, "300ms");
+        let a = assume(
+            Metric::Percentile(99.0),
+            Some("GET /products"),
+            Comparison::Less,
+            300.0,
+            "300ms",
+        );
         let r = &check_assumptions(&[a], &stats())[0];
         assert!(!r.held);
         assert_eq!(r.observed, "412.3ms");
@@ -244,7 +260,13 @@ mod tests {
 
     #[test]
     fn the_whole_run_is_used_without_an_operation() {
-        let a = assume(Metric::Percentile(99.0), None, Comparison::Less, 300.0, "300ms");
+        let a = assume(
+            Metric::Percentile(99.0),
+            None,
+            Comparison::Less,
+            300.0,
+            "300ms",
+        );
         let r = &check_assumptions(&[a], &stats())[0];
         assert!(r.held);
         assert_eq!(r.observed, "250.0ms");
@@ -253,8 +275,19 @@ mod tests {
     #[test]
     fn every_kept_percentile_is_mapped() {
         let s = stats();
-        for (p, shown) in [(50.0, "12.5ms"), (90.0, "80.0ms"), (99.9, "900.0ms"), (100.0, "1500.0ms")] {
-            let a = assume(Metric::Percentile(p), Some("GET /products"), Comparison::Less, 1e9, "1000s");
+        for (p, shown) in [
+            (50.0, "12.5ms"),
+            (90.0, "80.0ms"),
+            (99.9, "900.0ms"),
+            (100.0, "1500.0ms"),
+        ] {
+            let a = assume(
+                Metric::Percentile(p),
+                Some("GET /products"),
+                Comparison::Less,
+                1e9,
+                "1000s",
+            );
             let r = &check_assumptions(&[a], &s)[0];
             assert!(r.held, "p{p}");
             assert_eq!(r.observed, shown);
@@ -263,7 +296,13 @@ mod tests {
 
     #[test]
     fn a_percentile_not_kept_is_broken_and_says_so() {
-        let a = assume(Metric::Percentile(95.0), None, Comparison::Less, 1e9, "1000s");
+        let a = assume(
+            Metric::Percentile(95.0),
+            None,
+            Comparison::Less,
+            1e9,
+            "1000s",
+        );
         let r = &check_assumptions(&[a], &stats())[0];
         assert!(!r.held);
         assert!(r.observed.starts_with("not measured"), "{}", r.observed);
@@ -275,10 +314,28 @@ mod tests {
         let s = stats();
         let cases = [
             (Metric::MeanLatency, Comparison::Less, 50.0, true, "20.0ms"),
-            (Metric::MaxLatency, Comparison::LessOrEqual, 1000.0, false, "1500.0ms"),
+            (
+                Metric::MaxLatency,
+                Comparison::LessOrEqual,
+                1000.0,
+                false,
+                "1500.0ms",
+            ),
             (Metric::Errors, Comparison::Less, 1.0, false, "40"),
-            (Metric::Requests, Comparison::GreaterOrEqual, 5000.0, true, "5000"),
-            (Metric::Throughput, Comparison::Greater, 1000.0, true, "1234.5/s"),
+            (
+                Metric::Requests,
+                Comparison::GreaterOrEqual,
+                5000.0,
+                true,
+                "5000",
+            ),
+            (
+                Metric::Throughput,
+                Comparison::Greater,
+                1000.0,
+                true,
+                "1234.5/s",
+            ),
         ];
         for (metric, cmp, limit, held, shown) in cases {
             let a = assume(metric, Some("POST /users"), cmp, limit, "x");
@@ -313,7 +370,13 @@ mod tests {
         s.overall = op("all", 10, 10);
         s.overall.errors_by_class.insert(ErrorClass::Timeout, 10);
         s.overall.latency_ms = LatencySummary::default();
-        let a = assume(Metric::Percentile(99.0), None, Comparison::Less, 300.0, "300ms");
+        let a = assume(
+            Metric::Percentile(99.0),
+            None,
+            Comparison::Less,
+            300.0,
+            "300ms",
+        );
         let r = &check_assumptions(&[a], &s)[0];
         assert!(!r.held);
         assert_eq!(r.observed, "no answered requests");
@@ -321,7 +384,13 @@ mod tests {
 
     #[test]
     fn an_operation_not_run_is_broken() {
-        let a = assume(Metric::Percentile(99.0), Some("DELETE /users/{id}"), Comparison::Less, 300.0, "300ms");
+        let a = assume(
+            Metric::Percentile(99.0),
+            Some("DELETE /users/{id}"),
+            Comparison::Less,
+            300.0,
+            "300ms",
+        );
         let r = &check_assumptions(&[a], &stats())[0];
         assert!(!r.held);
         assert_eq!(r.observed, "operation not run");

@@ -56,7 +56,11 @@ pub fn curl_command(request: &RequestRecord) -> String {
 
 /// A method is written bare when it is a plain token (it almost always is).
 fn shell_quote_word(word: &str) -> String {
-    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         word.to_string()
     } else {
         shell_quote(word)
@@ -128,8 +132,16 @@ mod tests {
 
     #[test]
     fn get_has_no_method_flag() {
-        let c = curl_command(&req("GET", "http://127.0.0.1:8080/products?q=a&b=c", &[], None));
-        assert_eq!(c, "curl -i --max-time 10 'http://127.0.0.1:8080/products?q=a&b=c'");
+        let c = curl_command(&req(
+            "GET",
+            "http://127.0.0.1:8080/products?q=a&b=c",
+            &[],
+            None,
+        ));
+        assert_eq!(
+            c,
+            "curl -i --max-time 10 'http://127.0.0.1:8080/products?q=a&b=c'"
+        );
     }
 
     #[test]
@@ -143,7 +155,11 @@ mod tests {
         let c = curl_command(&req(
             "DELETE",
             "http://h/users/1",
-            &[("Authorization", "Bearer s3cret"), ("Cookie", "sid=abc"), ("X-Trace", "1")],
+            &[
+                ("Authorization", "Bearer s3cret"),
+                ("Cookie", "sid=abc"),
+                ("X-Trace", "1"),
+            ],
             None,
         ));
         assert_eq!(
@@ -157,7 +173,10 @@ mod tests {
     fn single_quotes_are_escaped() {
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("$(rm -rf /) `x` \"y\""), "'$(rm -rf /) `x` \"y\"'");
+        assert_eq!(
+            shell_quote("$(rm -rf /) `x` \"y\""),
+            "'$(rm -rf /) `x` \"y\"'"
+        );
     }
 
     #[test]
@@ -173,7 +192,14 @@ mod tests {
     #[test]
     fn round_trips_through_a_shell_when_one_is_available() {
         let Ok(bash) = which_bash() else { return };
-        for s in ["plain", "it's", "a\nb'c\\d", "\u{1b}[2J", "x\u{200b}y", "$HOME `id`"] {
+        for s in [
+            "plain",
+            "it's",
+            "a\nb'c\\d",
+            "\u{1b}[2J",
+            "x\u{200b}y",
+            "$HOME `id`",
+        ] {
             let out = std::process::Command::new(&bash)
                 .arg("-c")
                 .arg(format!("printf %s {}", shell_quote(s)))

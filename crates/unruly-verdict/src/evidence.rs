@@ -52,14 +52,20 @@ pub(crate) fn response_excerpt(sample: &ResponseSample) -> Option<String> {
 }
 
 /// What a server error looked like, as a summary says it.
-pub(crate) fn server_error_summary(operation: &str, status: Option<u16>, error: Option<ErrorClass>) -> String {
+pub(crate) fn server_error_summary(
+    operation: &str,
+    status: Option<u16>,
+    error: Option<ErrorClass>,
+) -> String {
     match (status, error) {
         (Some(status), _) => match reason_phrase(status) {
             Some(reason) => format!("{operation} answered {status} {reason}."),
             None => format!("{operation} answered {status}."),
         },
         (None, Some(ErrorClass::Reset)) => {
-            format!("{operation}: the connection was reset or closed before the answer was complete.")
+            format!(
+                "{operation}: the connection was reset or closed before the answer was complete."
+            )
         }
         (None, Some(ErrorClass::Protocol)) => {
             format!("{operation}: the answer was not valid HTTP (or its body was over the cap).")
@@ -112,7 +118,10 @@ mod tests {
             server_error_summary("GET /a", Some(500), Some(ErrorClass::Status5xx)),
             "GET /a answered 500 Internal Server Error."
         );
-        assert_eq!(server_error_summary("GET /a", Some(599), None), "GET /a answered 599.");
+        assert_eq!(
+            server_error_summary("GET /a", Some(599), None),
+            "GET /a answered 599."
+        );
         assert!(server_error_summary("GET /a", None, Some(ErrorClass::Reset)).contains("reset"));
     }
 }

@@ -26,7 +26,11 @@ pub fn findings_from_samples(samples: &[ResponseSample], seed: u64) -> Vec<Findi
     let mut index: HashMap<(&str, FindingKind, String), usize> = HashMap::new();
     for sample in samples {
         for observation in observe(sample) {
-            let key = (sample.operation.as_str(), observation.kind, observation.cause.clone());
+            let key = (
+                sample.operation.as_str(),
+                observation.kind,
+                observation.cause.clone(),
+            );
             match index.get(&key) {
                 Some(&i) => groups[i].add(sample, observation),
                 None => {
@@ -131,7 +135,10 @@ impl<'a> Group<'a> {
     }
 
     fn count(&mut self, sample: &ResponseSample) {
-        let n = self.counts.entry((sample.status, sample.error)).or_insert(0);
+        let n = self
+            .counts
+            .entry((sample.status, sample.error))
+            .or_insert(0);
         *n = (*n).max(sample.count.max(1));
     }
 

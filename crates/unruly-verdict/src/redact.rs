@@ -18,7 +18,9 @@ const SENSITIVE: &[&str] = &[
 /// `Proxy-Authorization`, `Cookie`, `Set-Cookie`, `X-Api-Key`, `Api-Key` and
 /// `X-Auth-Token`, in any case.
 pub fn is_sensitive_header(name: &str) -> bool {
-    SENSITIVE.iter().any(|s| s.eq_ignore_ascii_case(name.trim()))
+    SENSITIVE
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(name.trim()))
 }
 
 /// The headers with the value of each sensitive one (see [`is_sensitive_header`])

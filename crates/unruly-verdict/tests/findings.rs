@@ -3,7 +3,13 @@
 use unruly_core::{ErrorClass, FindingKind, RequestRecord, ResponseSample, Severity};
 use unruly_verdict::findings_from_samples;
 
-fn sample(operation: &str, status: Option<u16>, body: &str, first_seen_s: f64, count: u64) -> ResponseSample {
+fn sample(
+    operation: &str,
+    status: Option<u16>,
+    body: &str,
+    first_seen_s: f64,
+    count: u64,
+) -> ResponseSample {
     let (method, path) = operation.split_once(' ').unwrap_or(("GET", operation));
     ResponseSample {
         operation: operation.into(),
@@ -44,8 +50,20 @@ fn no_samples_no_findings() {
 #[test]
 fn successful_and_client_error_samples_give_nothing() {
     let samples = [
-        sample("GET /products", Some(200), r#"[{"id":1,"name":"error mug"}]"#, 0.1, 100),
-        sample("GET /products/{id}", Some(404), r#"{"error":"not found"}"#, 0.2, 5),
+        sample(
+            "GET /products",
+            Some(200),
+            r#"[{"id":1,"name":"error mug"}]"#,
+            0.1,
+            100,
+        ),
+        sample(
+            "GET /products/{id}",
+            Some(404),
+            r#"{"error":"not found"}"#,
+            0.2,
+            5,
+        ),
         sample("GET /slow", None, "", 0.3, 1),
     ];
     assert!(findings_from_samples(&samples, 7).is_empty());
@@ -61,7 +79,10 @@ fn a_500_with_a_traceback_is_a_server_error_and_a_leak() {
     assert_eq!(server.kind, FindingKind::ServerError);
     assert_eq!(server.severity, Severity::High);
     assert_eq!(server.operation, "POST /users");
-    assert_eq!(server.summary, "POST /users answered 500 Internal Server Error.");
+    assert_eq!(
+        server.summary,
+        "POST /users answered 500 Internal Server Error."
+    );
     assert_eq!(server.count, 12);
     assert_eq!(server.seed, 42);
     assert_eq!(server.first_seen_s, 1.5);
@@ -82,8 +103,16 @@ fn a_500_with_a_traceback_is_a_server_error_and_a_leak() {
     assert_eq!(leak.id, "F2");
     assert_eq!(leak.kind, FindingKind::InformationLeak);
     assert_eq!(leak.severity, Severity::High);
-    assert_eq!(leak.summary, "Python stack trace in the 500 response to POST /users.");
-    assert!(leak.evidence.excerpt.as_deref().unwrap_or("").contains("KeyError: 'email'"));
+    assert_eq!(
+        leak.summary,
+        "Python stack trace in the 500 response to POST /users."
+    );
+    assert!(leak
+        .evidence
+        .excerpt
+        .as_deref()
+        .unwrap_or("")
+        .contains("KeyError: 'email'"));
     assert!(!leak.evidence.request.contains("hunter2"));
     assert!(!leak.reproduce.contains("hunter2"));
 }
@@ -91,19 +120,33 @@ fn a_500_with_a_traceback_is_a_server_error_and_a_leak() {
 #[test]
 fn leaks_are_found_in_any_status() {
     let findings = findings_from_samples(
-        &[sample("GET /search", Some(400), "ERROR:  syntax error at or near \"'\"", 0.5, 2)],
+        &[sample(
+            "GET /search",
+            Some(400),
+            "ERROR:  syntax error at or near \"'\"",
+            0.5,
+            2,
+        )],
         1,
     );
     assert_eq!(findings.len(), 1);
     assert_eq!(findings[0].kind, FindingKind::InformationLeak);
-    assert_eq!(findings[0].summary, "PostgreSQL error in the 400 response to GET /search.");
+    assert_eq!(
+        findings[0].summary,
+        "PostgreSQL error in the 400 response to GET /search."
+    );
 }
 
 #[test]
 fn transport_failures_reset_and_protocol_are_server_errors_timeouts_are_not() {
     let samples = [
         failed("GET /a", ErrorClass::Reset, "connection reset by peer", 2.0),
-        failed("GET /a", ErrorClass::Protocol, "invalid HTTP version parsed", 3.0),
+        failed(
+            "GET /a",
+            ErrorClass::Protocol,
+            "invalid HTTP version parsed",
+            3.0,
+        ),
         failed("GET /a", ErrorClass::Timeout, "no answer within 5s", 1.0),
         failed("GET /a", ErrorClass::Connect, "connection refused", 1.0),
     ];
@@ -111,7 +154,10 @@ fn transport_failures_reset_and_protocol_are_server_errors_timeouts_are_not() {
     assert_eq!(findings.len(), 2);
     assert_eq!(findings[0].evidence.error, Some(ErrorClass::Reset));
     assert_eq!(findings[0].evidence.status, None);
-    assert_eq!(findings[0].evidence.excerpt.as_deref(), Some("connection reset by peer"));
+    assert_eq!(
+        findings[0].evidence.excerpt.as_deref(),
+        Some("connection reset by peer")
+    );
     assert!(findings[0].summary.contains("reset"));
     assert_eq!(findings[1].evidence.error, Some(ErrorClass::Protocol));
     assert_eq!(findings[0].count, 3);
@@ -132,7 +178,10 @@ fn duplicates_are_merged_and_counted_once_per_outcome() {
     assert_eq!(findings[0].count, 30);
     assert_eq!(findings[0].first_seen_s, 2.0);
     assert_eq!(findings[0].evidence.status, Some(500));
-    assert_eq!(findings[1].summary, "GET /a answered 503 Service Unavailable.");
+    assert_eq!(
+        findings[1].summary,
+        "GET /a answered 503 Service Unavailable."
+    );
     assert_eq!(findings[1].count, 4);
 }
 
@@ -162,10 +211,18 @@ fn ids_follow_first_seen_then_operation_whatever_the_input_order() {
         sample("GET /c", Some(500), "", 0.2, 1),
     ];
     let findings = findings_from_samples(&samples, 1);
-    let order: Vec<_> = findings.iter().map(|f| (f.id.as_str(), f.operation.as_str())).collect();
+    let order: Vec<_> = findings
+        .iter()
+        .map(|f| (f.id.as_str(), f.operation.as_str()))
+        .collect();
     assert_eq!(
         order,
-        vec![("F1", "GET /c"), ("F2", "GET /a"), ("F3", "GET /b"), ("F4", "GET /z")]
+        vec![
+            ("F1", "GET /c"),
+            ("F2", "GET /a"),
+            ("F3", "GET /b"),
+            ("F4", "GET /z")
+        ]
     );
     let mut reversed = samples.to_vec();
     reversed.reverse();
@@ -175,13 +232,23 @@ fn ids_follow_first_seen_then_operation_whatever_the_input_order() {
 #[test]
 fn secrets_in_a_body_are_masked_in_every_excerpt() {
     let findings = findings_from_samples(
-        &[sample("GET /config", Some(500), "{\"key\":\"AKIAIOSFODNN7EXAMPLE\"}", 1.0, 1)],
+        &[sample(
+            "GET /config",
+            Some(500),
+            "{\"key\":\"AKIAIOSFODNN7EXAMPLE\"}",
+            1.0,
+            1,
+        )],
         1,
     );
     assert_eq!(findings.len(), 2);
     for f in &findings {
         let excerpt = f.evidence.excerpt.as_deref().unwrap_or("");
-        assert!(!excerpt.contains("IOSFODNN7EXAMPLE"), "{}: {excerpt}", f.kind);
+        assert!(
+            !excerpt.contains("IOSFODNN7EXAMPLE"),
+            "{}: {excerpt}",
+            f.kind
+        );
     }
     let secret = findings
         .iter()

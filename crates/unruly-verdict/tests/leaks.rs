@@ -6,13 +6,21 @@ use unruly_verdict::{scan_for_leaks, LeakCategory};
 /// The single leak found in `body`, as (category, label).
 fn one(body: &str) -> (LeakCategory, &'static str) {
     let leaks = scan_for_leaks(body);
-    assert_eq!(leaks.len(), 1, "expected one leak in {body:?}, got {leaks:#?}");
+    assert_eq!(
+        leaks.len(),
+        1,
+        "expected one leak in {body:?}, got {leaks:#?}"
+    );
     (leaks[0].category, leaks[0].label)
 }
 
 fn assert_leak(body: &str, category: LeakCategory, label: &str) {
     let (found_category, found_label) = one(body);
-    assert_eq!((found_category, found_label), (category, label), "in {body:?}");
+    assert_eq!(
+        (found_category, found_label),
+        (category, label),
+        "in {body:?}"
+    );
 }
 
 fn assert_clean(body: &str) {
@@ -50,7 +58,11 @@ fn go_panics() {
         LeakCategory::StackTrace,
         "Go panic",
     );
-    assert_leak("goroutine 17 [running]:\n", LeakCategory::StackTrace, "Go panic");
+    assert_leak(
+        "goroutine 17 [running]:\n",
+        LeakCategory::StackTrace,
+        "Go panic",
+    );
 }
 
 #[test]
@@ -116,7 +128,11 @@ fn php_errors() {
         LeakCategory::StackTrace,
         "PHP error",
     );
-    assert_leak("Stack trace:\n#0 /x/y(3): z()", LeakCategory::StackTrace, "PHP stack trace");
+    assert_leak(
+        "Stack trace:\n#0 /x/y(3): z()",
+        LeakCategory::StackTrace,
+        "PHP stack trace",
+    );
 }
 
 #[test]
@@ -136,7 +152,11 @@ fn sql_errors() {
         LeakCategory::SqlError,
         "MySQL error",
     );
-    assert_leak("SQLITE_ERROR: no such table: userz", LeakCategory::SqlError, "SQLite error");
+    assert_leak(
+        "SQLITE_ERROR: no such table: userz",
+        LeakCategory::SqlError,
+        "SQLite error",
+    );
     assert_leak(
         "ORA-00933: SQL command not properly ended",
         LeakCategory::SqlError,
@@ -182,6 +202,16 @@ fn internal_paths() {
         LeakCategory::FilePath,
         "internal file path",
     );
+    assert_leak(
+        r#"{"error":"Fatal error: Uncaught PDOException in \/var\/www\/html\/db.php:12"}"#,
+        LeakCategory::StackTrace,
+        "PHP error",
+    );
+    assert_leak(
+        r#"{"file":"\/app\/src\/config.php"}"#,
+        LeakCategory::FilePath,
+        "internal file path",
+    );
     let leaks = scan_for_leaks("see /srv/shop/app.rb");
     assert_eq!(leaks[0].category.severity(), unruly_core::Severity::Medium);
 }
@@ -192,10 +222,19 @@ fn secrets_are_found_and_masked() {
     assert_eq!(leaks.len(), 1);
     assert_eq!(leaks[0].category, LeakCategory::Secret);
     assert_eq!(leaks[0].label, "AWS access key");
-    assert!(!leaks[0].excerpt.contains("IOSFODNN7EXAMPLE"), "{}", leaks[0].excerpt);
-    assert_eq!(leaks[0].category.severity(), unruly_core::Severity::Critical);
+    assert!(
+        !leaks[0].excerpt.contains("IOSFODNN7EXAMPLE"),
+        "{}",
+        leaks[0].excerpt
+    );
+    assert_eq!(
+        leaks[0].category.severity(),
+        unruly_core::Severity::Critical
+    );
 
-    let leaks = scan_for_leaks("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----");
+    let leaks = scan_for_leaks(
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+    );
     assert_eq!(leaks[0].label, "private key");
     assert!(!leaks[0].excerpt.contains("MIIEow"));
 }
@@ -205,15 +244,22 @@ fn a_trace_with_a_secret_is_two_leaks() {
     let body = "Traceback (most recent call last):\n  File \"/app/x.py\", line 1, in <module>\nValueError: AKIAIOSFODNN7EXAMPLE";
     let leaks = scan_for_leaks(body);
     let categories: Vec<_> = leaks.iter().map(|l| l.category).collect();
-    assert_eq!(categories, vec![LeakCategory::StackTrace, LeakCategory::Secret]);
-    assert!(leaks.iter().all(|l| !l.excerpt.contains("IOSFODNN7EXAMPLE")));
+    assert_eq!(
+        categories,
+        vec![LeakCategory::StackTrace, LeakCategory::Secret]
+    );
+    assert!(leaks
+        .iter()
+        .all(|l| !l.excerpt.contains("IOSFODNN7EXAMPLE")));
 }
 
 #[test]
 fn harmless_json_errors_are_not_leaks() {
     assert_clean(r#"{"error":"not found"}"#);
     assert_clean(r#"{"error":"validation failed","fields":{"email":"must be an email"}}"#);
-    assert_clean(r#"{"status":500,"error":"Internal Server Error","message":"something went wrong"}"#);
+    assert_clean(
+        r#"{"status":500,"error":"Internal Server Error","message":"something went wrong"}"#,
+    );
     assert_clean(r#"{"errors":[{"code":"ERR_TIMEOUT","detail":"upstream timed out"}]}"#);
     assert_clean(r#"{"error":"panic button pressed too often, try again later"}"#);
 }

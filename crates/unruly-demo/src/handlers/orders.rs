@@ -30,7 +30,10 @@ const MAX_CUSTOMER: usize = 64;
 const BUGGY_MAX_CUSTOMER: usize = 1024;
 
 /// `POST /orders`.
-pub(crate) async fn create(shop: &Shop, request: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn create(
+    shop: &Shop,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, ApiError> {
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -131,7 +134,8 @@ async fn read_body(mut body: Incoming, declared: Option<u64>) -> Result<Bytes, A
     let mut seen: u64 = 0;
     let mut collected = BytesMut::new();
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| ApiError::BadRequest("could not read the request body".to_owned()))?;
+        let frame = frame
+            .map_err(|_| ApiError::BadRequest("could not read the request body".to_owned()))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -235,7 +239,10 @@ mod tests {
     #[test]
     fn valid_orders_parse_in_both_variants() {
         for variant in [Variant::Buggy, Variant::Correct] {
-            let order = parse(r#"{"product_id":3,"quantity":10,"customer":"Zoë","x":null}"#, variant);
+            let order = parse(
+                r#"{"product_id":3,"quantity":10,"customer":"Zoë","x":null}"#,
+                variant,
+            );
             assert_eq!(
                 order,
                 Ok(NewOrder {
@@ -291,7 +298,10 @@ mod tests {
 
     #[test]
     fn customer_length_counts_characters() {
-        let body = format!(r#"{{"product_id":1,"quantity":1,"customer":"{}"}}"#, "é".repeat(64));
+        let body = format!(
+            r#"{{"product_id":1,"quantity":1,"customer":"{}"}}"#,
+            "é".repeat(64)
+        );
         assert!(parse(&body, Variant::Correct).is_ok());
     }
 }

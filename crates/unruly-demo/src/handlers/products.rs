@@ -14,17 +14,23 @@ const MAX_LIMIT: usize = 100;
 
 /// `GET /products?limit=N`: the first `limit` products (1..=100, default 20).
 pub(crate) fn list(shop: &Shop, raw_query: Option<&str>) -> Result<Response<Body>, ApiError> {
-    let limit = match query::param(raw_query, "limit").map_err(|e| ApiError::BadRequest(e.to_string()))? {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
-            })?,
-    };
-    let products: Vec<ProductView> = shop.products().iter().take(limit).map(|p| p.view()).collect();
+    let limit =
+        match query::param(raw_query, "limit").map_err(|e| ApiError::BadRequest(e.to_string()))? {
+            None => DEFAULT_LIMIT,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
+                })?,
+        };
+    let products: Vec<ProductView> = shop
+        .products()
+        .iter()
+        .take(limit)
+        .map(|p| p.view())
+        .collect();
     Ok(respond::json(StatusCode::OK, &products))
 }
 

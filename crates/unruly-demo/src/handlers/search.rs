@@ -32,7 +32,9 @@ pub(crate) fn search(shop: &Shop, raw_query: Option<&str>) -> Result<Response<Bo
         )));
     }
     if shop.variant == Variant::Buggy && term.contains('\'') {
-        return Ok(respond::leaky_500(leaks::postgres_unterminated_quote(&term)));
+        return Ok(respond::leaky_500(leaks::postgres_unterminated_quote(
+            &term,
+        )));
     }
     let needle = term.to_lowercase();
     let found: Vec<ProductView> = shop

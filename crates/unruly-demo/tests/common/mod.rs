@@ -23,7 +23,9 @@ pub async fn get(addr: SocketAddr, path: &str) -> TestResponse {
 
 /// `POST path` with a body on a fresh connection.
 pub async fn post(addr: SocketAddr, path: &str, body: impl Into<bytes::Bytes>) -> TestResponse {
-    client::post_json(addr, path, body).await.expect("a response")
+    client::post_json(addr, path, body)
+        .await
+        .expect("a response")
 }
 
 /// The body of a response, as JSON; fails the test if it is not JSON with a JSON content type.
@@ -72,7 +74,10 @@ pub async fn burst(addr: SocketAddr, n: usize, body: &str) -> (Vec<u16>, Duratio
         let body = body.to_owned();
         tasks.spawn(async move {
             barrier.wait().await;
-            let response = connection.post_json("/orders", body).await.expect("a response");
+            let response = connection
+                .post_json("/orders", body)
+                .await
+                .expect("a response");
             response.status.as_u16()
         });
     }

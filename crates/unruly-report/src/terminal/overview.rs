@@ -37,7 +37,11 @@ fn header(out: &mut Out, report: &Report) {
     parts.push(took);
     let s = &report.settings;
     if !s.model.is_empty() {
-        let who = if s.model == "open" { "connections" } else { "users" };
+        let who = if s.model == "open" {
+            "connections"
+        } else {
+            "users"
+        };
         parts.push(format!(
             "{}, {} {who}, {} threads",
             sanitize(&s.model),
@@ -46,7 +50,12 @@ fn header(out: &mut Out, report: &Report) {
         ));
     }
     parts.push(format!("seed {}", report.seed));
-    let mut lines = flow(&parts, "  ·  ", out.width.saturating_sub(width(&title) + 2), "");
+    let mut lines = flow(
+        &parts,
+        "  ·  ",
+        out.width.saturating_sub(width(&title) + 2),
+        "",
+    );
     let first = lines.remove(0);
     let title = out.tone(Tone::Bold, &title);
     out.line(format!("{title}  {first}"));

@@ -81,14 +81,20 @@ mod tests {
 
     #[test]
     fn plain_text_is_kept() {
-        assert_eq!(sanitize("GET /products — café ✓ 日本"), "GET /products — café ✓ 日本");
+        assert_eq!(
+            sanitize("GET /products — café ✓ 日本"),
+            "GET /products — café ✓ 日本"
+        );
     }
 
     #[test]
     fn escape_sequences_are_removed_whole() {
         assert_eq!(sanitize("a\u{1b}[31;1mred\u{1b}[0m b"), "ared b");
         assert_eq!(sanitize("\u{1b}]0;pwned title\u{07}x"), "x");
-        assert_eq!(sanitize("\u{1b}]8;;http://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\"), "link");
+        assert_eq!(
+            sanitize("\u{1b}]8;;http://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\"),
+            "link"
+        );
         assert_eq!(sanitize("\u{1b}Pq#0;2;0;0;0\u{1b}\\ok"), "ok");
         assert_eq!(sanitize("\u{9b}2Jclear"), "clear");
         assert_eq!(sanitize("\u{1b}c reset"), " reset");

@@ -52,7 +52,11 @@ pub(crate) fn decimal(value: f64) -> String {
     }
     let tenths = (value * 10.0).round();
     // Beyond u64 a rate means nothing to a reader anyway.
-    let tenths = if tenths >= u64::MAX as f64 { u64::MAX } else { tenths as u64 };
+    let tenths = if tenths >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        tenths as u64
+    };
     format!("{}.{}", count(tenths / 10), tenths % 10)
 }
 

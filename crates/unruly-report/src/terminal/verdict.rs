@@ -43,13 +43,19 @@ pub(super) fn assumptions(out: &mut Out, results: &[AssumptionResult]) {
             sanitize(&result.observed),
             sanitize(&result.expected)
         );
+        let plain_observed = observed.clone();
         let observed = if result.held {
             observed
         } else {
             out.tone(Tone::Red, &observed)
         };
         let name = pad_right(&truncate(name, name_width), name_width);
-        out.line(format!("  {mark} {name}  {observed}"));
+        if 4 + name_width + 2 + width(&plain_observed) <= out.width {
+            out.line(format!("  {mark} {name}  {observed}"));
+        } else {
+            out.line(format!("  {mark} {name}"));
+            out.line(format!("      {observed}"));
+        }
     }
 }
 
@@ -65,10 +71,25 @@ pub(super) fn findings(out: &mut Out, findings: &[Finding]) {
     out.line(format!("{title}  {}", severity_counts(out, findings)));
 
     let shown = &findings[..findings.len().min(MAX_FINDINGS_SHOWN)];
-    let id_width = shown.iter().map(|f| width(&sanitize(&f.id))).max().unwrap_or(0);
-    let kind_width = shown.iter().map(|f| f.kind.as_str().len()).max().unwrap_or(0);
+    let widths = Widths {
+        id: shown
+            .iter()
+            .map(|f| width(&sanitize(&f.id)))
+            .max()
+            .unwrap_or(0),
+        severity: shown
+            .iter()
+            .map(|f| severity_name(f.severity).len())
+            .max()
+            .unwrap_or(0),
+        kind: shown
+            .iter()
+            .map(|f| f.kind.as_str().len())
+            .max()
+            .unwrap_or(0),
+    };
     for finding in shown {
-        one_finding(out, finding, id_width, kind_width);
+        one_finding(out, finding, widths);
     }
     if findings.len() > shown.len() {
         let more = findings.len() - shown.len();
@@ -78,25 +99,39 @@ pub(super) fn findings(out: &mut Out, findings: &[Finding]) {
     }
 }
 
+/// Widths of the columns of the findings' first lines.
+#[derive(Clone, Copy)]
+struct Widths {
+    id: usize,
+    severity: usize,
+    kind: usize,
+}
+
 /// One finding, in four parts.
-fn one_finding(out: &mut Out, finding: &Finding, id_width: usize, kind_width: usize) {
-    let id = out.tone(Tone::Bold, &pad_right(&sanitize(&finding.id), id_width));
-    let severity = severity_name(finding.severity);
-    let severity = out.tone(severity_tone(finding.severity), &pad_right(severity, 8));
-    let kind = pad_right(finding.kind.as_str(), kind_width);
-    let seen = out.tone(
-        Tone::Dim,
-        &format!(
-            "seen {}×, first at {}",
-            units::count(finding.count),
-            units::duration(finding.first_seen_s)
-        ),
+fn one_finding(out: &mut Out, finding: &Finding, widths: Widths) {
+    let id = out.tone(Tone::Bold, &pad_right(&sanitize(&finding.id), widths.id));
+    let severity = pad_right(severity_name(finding.severity), widths.severity);
+    let severity = out.tone(severity_tone(finding.severity), &severity);
+    let kind = pad_right(finding.kind.as_str(), widths.kind);
+    let seen = format!(
+        "seen {}×, first at {}",
+        units::count(finding.count),
+        units::duration(finding.first_seen_s)
     );
+    let lead = 2 + widths.id + 2 + widths.severity + 2 + widths.kind + 2;
+    let operation = truncate(
+        &sanitize(&finding.operation),
+        out.width.saturating_sub(lead).max(12),
+    );
+    let seen_fits = lead + width(&operation) + 2 + width(&seen) <= out.width;
+    let seen = out.tone(Tone::Dim, &seen);
     out.line(String::new());
-    out.line(format!(
-        "  {id}  {severity}  {kind}  {}  {seen}",
-        sanitize(&finding.operation)
-    ));
+    if seen_fits {
+        out.line(format!("  {id}  {severity}  {kind}  {operation}  {seen}"));
+    } else {
+        out.line(format!("  {id}  {severity}  {kind}  {operation}"));
+        out.line(format!("{DETAIL_INDENT}{seen}"));
+    }
 
     let text_width = out.width.saturating_sub(DETAIL_INDENT.len());
     for line in wrap(&sanitize(&finding.summary), text_width) {
@@ -125,7 +160,12 @@ fn one_finding(out: &mut Out, finding: &Finding, id_width: usize, kind_width: us
 /// `3 · 1 critical · 2 high`
 fn severity_counts(out: &Out, findings: &[Finding]) -> String {
     let mut parts = vec![findings.len().to_string()];
-    for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low] {
+    for severity in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ] {
         let n = findings.iter().filter(|f| f.severity == severity).count();
         if n > 0 {
             let text = format!("{n} {}", severity_name(severity));

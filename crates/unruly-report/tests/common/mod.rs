@@ -18,7 +18,14 @@ fn classes(pairs: &[(ErrorClass, u64)]) -> BTreeMap<ErrorClass, u64> {
     map
 }
 
-fn op(name: &str, requests: u64, errors: &[(ErrorClass, u64)], status: &[(u16, u64)], latency: LatencySummary, rps: f64) -> OperationStats {
+fn op(
+    name: &str,
+    requests: u64,
+    errors: &[(ErrorClass, u64)],
+    status: &[(u16, u64)],
+    latency: LatencySummary,
+    rps: f64,
+) -> OperationStats {
     OperationStats {
         operation: name.into(),
         requests,
@@ -41,7 +48,15 @@ pub fn sample_report() -> Report {
         100_000,
         &[(ErrorClass::Status5xx, 12)],
         &[(200, 99_988), (500, 12)],
-        LatencySummary { min: 0.21, mean: 1.9, p50: 1.234, p90: 2.5, p99: 8.1, p99_9: 15.2, max: 120.0 },
+        LatencySummary {
+            min: 0.21,
+            mean: 1.9,
+            p50: 1.234,
+            p90: 2.5,
+            p99: 8.1,
+            p99_9: 15.2,
+            max: 120.0,
+        },
         10_000.0,
     );
     let users = op(
@@ -49,7 +64,15 @@ pub fn sample_report() -> Report {
         23_456,
         &[(ErrorClass::Status5xx, 1_000), (ErrorClass::Timeout, 222)],
         &[(201, 22_234), (500, 1_000)],
-        LatencySummary { min: 0.9, mean: 14.0, p50: 9.8, p90: 30.0, p99: 412.3, p99_9: 980.0, max: 5_000.0 },
+        LatencySummary {
+            min: 0.9,
+            mean: 14.0,
+            p50: 9.8,
+            p90: 30.0,
+            p99: 412.3,
+            p99_9: 980.0,
+            max: 5_000.0,
+        },
         2_345.6,
     );
     let overall = OperationStats {
@@ -57,8 +80,18 @@ pub fn sample_report() -> Report {
         requests: 123_456,
         errors: 1_234,
         errors_by_class: classes(&[(ErrorClass::Status5xx, 1_012), (ErrorClass::Timeout, 222)]),
-        status: [(200, 99_988), (201, 22_234), (500, 1_012)].into_iter().collect(),
-        latency_ms: LatencySummary { min: 0.21, mean: 4.2, p50: 1.5, p90: 9.0, p99: 250.0, p99_9: 900.0, max: 5_000.0 },
+        status: [(200, 99_988), (201, 22_234), (500, 1_012)]
+            .into_iter()
+            .collect(),
+        latency_ms: LatencySummary {
+            min: 0.21,
+            mean: 4.2,
+            p50: 1.5,
+            p90: 9.0,
+            p99: 250.0,
+            p99_9: 900.0,
+            max: 5_000.0,
+        },
         rps: 12_345.6,
         bytes_received: 123_456 * 512,
     };
@@ -67,11 +100,37 @@ pub fn sample_report() -> Report {
             t_s: t,
             requests: 12_000,
             errors: 120,
-            errors_by_class: [(ErrorClass::Status5xx, 100), (ErrorClass::Timeout, 20)].into_iter().collect(),
-            latency_ms: LatencySummary { min: 0.2, mean: 4.0, p50: 1.5, p90: 9.0, p99: 240.0, p99_9: 880.0, max: 1_000.0 },
+            errors_by_class: [(ErrorClass::Status5xx, 100), (ErrorClass::Timeout, 20)]
+                .into_iter()
+                .collect(),
+            latency_ms: LatencySummary {
+                min: 0.2,
+                mean: 4.0,
+                p50: 1.5,
+                p90: 9.0,
+                p99: 240.0,
+                p99_9: 880.0,
+                max: 1_000.0,
+            },
             operations: [
-                ("GET /products".to_string(), WindowOperation { requests: 10_000, errors: 1, p50_ms: 1.2, p99_ms: 8.0 }),
-                ("POST /users".to_string(), WindowOperation { requests: 2_000, errors: 119, p50_ms: 9.8, p99_ms: 400.0 }),
+                (
+                    "GET /products".to_string(),
+                    WindowOperation {
+                        requests: 10_000,
+                        errors: 1,
+                        p50_ms: 1.2,
+                        p99_ms: 8.0,
+                    },
+                ),
+                (
+                    "POST /users".to_string(),
+                    WindowOperation {
+                        requests: 2_000,
+                        errors: 119,
+                        p50_ms: 9.8,
+                        p99_ms: 400.0,
+                    },
+                ),
             ]
             .into_iter()
             .collect(),
@@ -123,7 +182,9 @@ pub fn sample_report() -> Report {
             kind: FindingKind::ServerError,
             severity: Severity::High,
             operation: "GET /products".into(),
-            summary: "GET /products: the connection was reset or closed before the answer was complete.".into(),
+            summary:
+                "GET /products: the connection was reset or closed before the answer was complete."
+                    .into(),
             evidence: Evidence {
                 request: "GET http://127.0.0.1:8080/products".into(),
                 status: None,
@@ -172,7 +233,10 @@ pub fn sample_report() -> Report {
             },
         ],
         findings,
-        stats: Stats { overall, operations: vec![products, users] },
+        stats: Stats {
+            overall,
+            operations: vec![products, users],
+        },
         timeline,
     }
 }

@@ -101,6 +101,14 @@ pub(crate) fn scan_response(body: &str, request_url: &str) -> Vec<Leak> {
 }
 
 fn scan(text: &str, request_url: Option<&str>) -> Vec<Leak> {
+    // JSON encoders that escape slashes (PHP's does) write `\/var\/www\/x.php`.
+    let unescaped;
+    let text = if text.contains("\\/") {
+        unescaped = text.replace("\\/", "/");
+        unescaped.as_str()
+    } else {
+        text
+    };
     let mut found: Vec<Leak> = Vec::new();
     for detector in DETECTORS.iter() {
         if found.iter().any(|l| l.category == detector.category) {
@@ -120,7 +128,8 @@ fn scan(text: &str, request_url: Option<&str>) -> Vec<Leak> {
     }
     let has = |c: LeakCategory| found.iter().any(|l| l.category == c);
     let debug_page = has(LeakCategory::DebugPage);
-    let explained_paths = debug_page || has(LeakCategory::StackTrace) || has(LeakCategory::SqlError);
+    let explained_paths =
+        debug_page || has(LeakCategory::StackTrace) || has(LeakCategory::SqlError);
     found.retain(|l| match l.category {
         LeakCategory::StackTrace => !debug_page,
         LeakCategory::FilePath => !explained_paths,

@@ -29,13 +29,15 @@ pub enum ErrorClass {
     /// The peer answered with something that is not valid HTTP, or a body over the cap.
     Protocol,
     /// The target answered with a 4xx status.
+    #[serde(rename = "status_4xx")]
     Status4xx,
     /// The target answered with a 5xx status.
+    #[serde(rename = "status_5xx")]
     Status5xx,
 }
 
 impl ErrorClass {
-    /// Every class, in the order reports list them.
+    /// Every class, in the order reports list them; serialized as [`ErrorClass::as_str`].
     pub const ALL: [ErrorClass; 6] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
@@ -93,6 +95,19 @@ impl Outcome {
             Outcome::Status(s) if s >= 500 => Some(ErrorClass::Status5xx),
             Outcome::Status(_) => None,
             Outcome::Failed(class) => Some(class),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialized_names_are_the_stable_names() {
+        for class in ErrorClass::ALL {
+            let json = serde_json::to_string(&class).unwrap();
+            assert_eq!(json, format!("\"{}\"", class.as_str()));
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The serialized report: the contract of `report.json`.
 //!
 //! These types are kept apart from the code that computes them. The JSON Schema
-//! generated from them is committed as `schema/report.schema.json`; bump
+//! generated from them is committed as `crates/unruly-report/schema/report.schema.json`; bump
 //! [`SCHEMA_VERSION`] on any incompatible change.
 
 use crate::{ErrorClass, Finding};
@@ -74,7 +74,7 @@ pub struct AssumptionResult {
     pub name: String,
     /// Whether it held.
     pub held: bool,
-    /// What was measured, with its unit (`412.3ms`, `0.0021`).
+    /// What was measured, with its unit (`412.3ms`, `0.21% (42 of 20000)`).
     pub observed: String,
     /// What was expected (`< 300ms`).
     pub expected: String,

@@ -1,0 +1,98 @@
+//! `unruly load` against a real nginx from Debian (installed by scripts/test),
+//! started by the test on a loopback port with a config of its own.
+
+mod common;
+
+use common::*;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// nginx on 127.0.0.1, stopped on drop.
+struct Nginx {
+    child: Child,
+    port: u16,
+    _dir: PathBuf,
+}
+
+impl Nginx {
+    fn start() -> Nginx {
+        let dir = temp_dir("nginx");
+        std::fs::create_dir_all(dir.join("www")).unwrap();
+        std::fs::write(dir.join("www/index.html"), "x".repeat(100)).unwrap();
+        let port = closed_port();
+        let d = dir.display();
+        let config = format!(
+            "worker_processes 1; daemon off; pid {d}/nginx.pid; error_log {d}/error.log warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
+               fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
+               server {{ listen 127.0.0.1:{port}; root {d}/www; location / {{ }} location = /fail {{ return 502; }} }} }}\n"
+        );
+        std::fs::write(dir.join("nginx.conf"), config).unwrap();
+        let child = Command::new("nginx")
+            .args(["-c", &format!("{d}/nginx.conf"), "-p", &d.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("nginx is installed (scripts/test installs it)");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "nginx did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Nginx {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn load_against_nginx_counts_every_request_and_byte() {
+    let nginx = Nginx::start();
+    let url = format!("http://127.0.0.1:{}/index.html", nginx.port);
+    let (output, _) = run(&[
+        "load",
+        &url,
+        "-n",
+        "5000",
+        "-c",
+        "20",
+        "--threads",
+        "1",
+        "--json",
+        "-q",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let report = json(&output);
+    assert_eq!(overall(&report)["requests"], 5000);
+    assert_eq!(overall(&report)["status"]["200"], 5000);
+    assert_eq!(overall(&report)["bytes_received"], 5000 * 100);
+}
+
+#[test]
+fn nginx_502_is_a_server_error_finding() {
+    let nginx = Nginx::start();
+    let url = format!("http://127.0.0.1:{}/fail", nginx.port);
+    let (output, _) = run(&["load", &url, "-n", "100", "-c", "2", "--json", "-q"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report = json(&output);
+    assert_eq!(errors_of(&report, "status_5xx"), 100);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["kind"], "server_error");
+    assert_eq!(finding["count"], 100);
+    assert_eq!(finding["evidence"]["status"], 502);
+    assert!(finding["reproduce"].as_str().unwrap().contains("/fail"));
+}

@@ -1,5 +1,10 @@
 //! The collector: merges the threads' partial windows into exact per-second
 //! windows and run totals, and turns them into the report's statistics.
+//!
+//! Memory stays bounded however long the run: a second's histograms are kept
+//! only until the second settles; then it is reduced to its summary. A partial
+//! window arriving after that (rare: a thread late by more than the settle time)
+//! still counts in the totals, and its counts in its second's summary.
 
 use crate::histogram::summarize;
 use crate::recorder::OperationWindow;
@@ -9,7 +14,10 @@ use unruly_core::{ErrorClass, OperationStats, Stats, Window, WindowOperation};
 /// Windows and totals, merged across threads.
 pub(crate) struct Collector {
     names: Vec<String>,
-    windows: BTreeMap<u64, Vec<OperationWindow>>,
+    /// Seconds not yet settled, with their histograms.
+    pending: BTreeMap<u64, Vec<OperationWindow>>,
+    /// Summaries of settled seconds; index = second.
+    settled: Vec<Window>,
     totals: Vec<OperationWindow>,
 }
 
@@ -18,7 +26,8 @@ impl Collector {
         let totals = names.iter().map(|_| OperationWindow::new()).collect();
         Self {
             names,
-            windows: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            settled: Vec::new(),
             totals,
         }
     }
@@ -28,40 +37,49 @@ impl Collector {
         for (total, part) in self.totals.iter_mut().zip(&operations) {
             total.merge(part);
         }
-        match self.windows.get_mut(&second) {
+        if let Some(window) = self.settled.get_mut(second as usize) {
+            add_counts(window, &self.names, &operations);
+            return;
+        }
+        match self.pending.get_mut(&second) {
             Some(window) => {
                 for (mine, part) in window.iter_mut().zip(&operations) {
                     mine.merge(part);
                 }
             }
             None => {
-                self.windows.insert(second, operations);
+                self.pending.insert(second, operations);
             }
         }
     }
 
-    /// The summary of `second` (empty if nothing happened then).
-    pub fn window(&self, second: u64) -> Window {
-        match self.windows.get(&second) {
-            Some(operations) => self.summarize_window(second, operations),
+    /// Number of settled seconds.
+    pub fn settled_seconds(&self) -> u64 {
+        self.settled.len() as u64
+    }
+
+    /// Settles the next second and returns its summary.
+    pub fn settle_next(&mut self) -> &Window {
+        let second = self.settled.len() as u64;
+        let window = match self.pending.remove(&second) {
+            Some(operations) => self.summarize_window(second, &operations),
             None => Window {
                 t_s: second,
                 ..Window::default()
             },
-        }
+        };
+        self.settled.push(window);
+        &self.settled[second as usize]
     }
 
-    /// The last second with any data.
-    pub fn last_second(&self) -> Option<u64> {
-        self.windows.keys().next_back().copied()
+    /// Whether seconds with data remain unsettled.
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
     }
 
-    /// Every second from 0 to the last one with data, gaps included.
-    pub fn timeline(&self) -> Vec<Window> {
-        match self.last_second() {
-            Some(last) => (0..=last).map(|second| self.window(second)).collect(),
-            None => Vec::new(),
-        }
+    /// Every settled second, in order.
+    pub fn timeline(&self) -> &[Window] {
+        &self.settled
     }
 
     /// Totals per operation and overall; `seconds` is the run's active time.
@@ -104,15 +122,34 @@ impl Collector {
             t_s: second,
             requests: all.requests,
             errors: all.error_count(),
-            errors_by_class: ErrorClass::ALL
-                .iter()
-                .filter(|class| all.errors[class.index()] > 0)
-                .map(|class| (*class, all.errors[class.index()]))
-                .collect(),
+            errors_by_class: class_counts(&all).filter(|(_, count)| *count > 0).collect(),
             latency_ms: summarize(&all.latency),
             operations: per_operation,
         }
     }
+}
+
+/// Adds the counts (not the latencies) of a late partial window to a settled summary.
+fn add_counts(window: &mut Window, names: &[String], operations: &[OperationWindow]) {
+    for (name, part) in names.iter().zip(operations) {
+        if part.requests == 0 {
+            continue;
+        }
+        window.requests += part.requests;
+        window.errors += part.error_count();
+        for (class, count) in class_counts(part).filter(|(_, count)| *count > 0) {
+            *window.errors_by_class.entry(class).or_default() += count;
+        }
+        let operation = window.operations.entry(name.clone()).or_default();
+        operation.requests += part.requests;
+        operation.errors += part.error_count();
+    }
+}
+
+fn class_counts(window: &OperationWindow) -> impl Iterator<Item = (ErrorClass, u64)> + '_ {
+    ErrorClass::ALL
+        .iter()
+        .map(|class| (*class, window.errors[class.index()]))
 }
 
 fn operation_stats(name: &str, window: &OperationWindow, seconds: f64) -> OperationStats {
@@ -120,10 +157,7 @@ fn operation_stats(name: &str, window: &OperationWindow, seconds: f64) -> Operat
         operation: name.to_string(),
         requests: window.requests,
         errors: window.error_count(),
-        errors_by_class: ErrorClass::ALL
-            .iter()
-            .map(|class| (*class, window.errors[class.index()]))
-            .collect(),
+        errors_by_class: class_counts(window).collect(),
         status: window.status.iter().copied().collect(),
         latency_ms: summarize(&window.latency),
         rps: if seconds > 0.0 {

@@ -11,6 +11,10 @@ use std::future::Future;
 use std::pin::Pin;
 use unruly_core::{ErrorClass, SAMPLE_BODY_BYTES};
 
+/// Bytes read from the socket at a time. Small, so 10,000 idle connections stay
+/// light; hyper reads again for larger bodies.
+const READ_BUFFER_BYTES: usize = 4096;
+
 type Driver = Pin<Box<dyn Future<Output = ()>>>;
 
 enum Sender {
@@ -45,7 +49,7 @@ pub(crate) enum ExchangeError {
 impl Connection {
     /// Opens connection number `index`, HTTP/2 when TLS negotiated it.
     pub async fn open(endpoint: &Endpoint, index: usize) -> Result<Self, String> {
-        let Connected { io, http2 } = endpoint.connect(index).await.map_err(|e| e.0)?;
+        let Connected { io, http2 } = endpoint.connect(index).await.map_err(|e| e.to_string())?;
         let io = TokioIo::new(io);
         if http2 {
             let (sender, conn) = http2::Builder::new(TokioExecutor::new())
@@ -61,7 +65,7 @@ impl Connection {
             })
         } else {
             let (sender, conn) = http1::Builder::new()
-                .max_buf_size(64 * 1024)
+                .read_buf_exact_size(Some(READ_BUFFER_BYTES))
                 .handshake(io)
                 .await
                 .map_err(|e| format!("HTTP/1.1 handshake: {e}"))?;

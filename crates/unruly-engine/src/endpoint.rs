@@ -44,7 +44,45 @@ pub(crate) enum Stream {
 
 /// Why a connection could not be made.
 #[derive(Debug)]
-pub(crate) struct ConnectFailure(pub String);
+pub(crate) enum ConnectFailure {
+    /// The server's TLS certificate was rejected (untrusted issuer, wrong name, expired...):
+    /// the server is there, but it cannot be trusted without `insecure`.
+    Certificate(String),
+    /// Anything else: TCP connect, or a TLS handshake failing for another reason.
+    Other(String),
+}
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectFailure::Certificate(reason) | ConnectFailure::Other(reason) => {
+                f.write_str(reason)
+            }
+        }
+    }
+}
+
+/// Classifies a failed TLS handshake by the rustls error inside the I/O error (by type,
+/// never by text).
+fn handshake_failure(addr: SocketAddr, error: &std::io::Error) -> ConnectFailure {
+    let rustls_error = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match rustls_error {
+        Some(rustls::Error::InvalidCertificate(certificate_error)) => {
+            let why = match certificate_error {
+                rustls::CertificateError::UnknownIssuer => {
+                    "it is not signed by a trusted authority (self-signed?)".to_string()
+                }
+                other => other.to_string(),
+            };
+            ConnectFailure::Certificate(format!(
+                "TLS handshake with {addr}: invalid peer certificate: {why}"
+            ))
+        }
+        _ => ConnectFailure::Other(format!("TLS handshake with {addr}: {error}")),
+    }
+}
 
 impl Endpoint {
     /// Parses `base_url` and resolves its host. Fails on a malformed URL or a name
@@ -117,7 +155,7 @@ impl Endpoint {
         let addr = self.addrs[index % self.addrs.len()];
         let tcp = TcpStream::connect(addr)
             .await
-            .map_err(|e| ConnectFailure(format!("connect to {addr}: {e}")))?;
+            .map_err(|e| ConnectFailure::Other(format!("connect to {addr}: {e}")))?;
         let _ = tcp.set_nodelay(true);
         match &self.tls {
             None => Ok(Connected {
@@ -128,7 +166,7 @@ impl Endpoint {
                 let tls = connector
                     .connect(name.clone(), tcp)
                     .await
-                    .map_err(|e| ConnectFailure(format!("TLS handshake with {addr}: {e}")))?;
+                    .map_err(|e| handshake_failure(addr, &e))?;
                 let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
                 Ok(Connected {
                     io: Stream::Tls(Box::new(tls)),
@@ -138,11 +176,18 @@ impl Endpoint {
         }
     }
 
-    /// Checks, before any load, that the target accepts a connection within `timeout`.
+    /// Checks, before any load, that the target accepts a connection within `timeout` (for
+    /// `https`, that the TLS handshake succeeds, certificate check included).
     pub async fn preflight(&self, timeout: Duration) -> Result<(), EngineError> {
         match tokio::time::timeout(timeout, self.connect(0)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(ConnectFailure(reason))) => Err(EngineError::Unreachable {
+            Ok(Err(ConnectFailure::Certificate(reason))) => {
+                Err(EngineError::UntrustedCertificate {
+                    url: self.base_url.clone(),
+                    reason,
+                })
+            }
+            Ok(Err(ConnectFailure::Other(reason))) => Err(EngineError::Unreachable {
                 url: self.base_url.clone(),
                 reason,
             }),
@@ -215,5 +260,48 @@ impl tokio::io::AsyncWrite for Stream {
             Stream::Plain(s) => s.is_write_vectored(),
             Stream::Tls(s) => s.is_write_vectored(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unruly_testkit::{Behaviour, TestServer, TlsAlpn};
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn an_untrusted_certificate_is_its_own_error_and_insecure_accepts_it() {
+        let server = TestServer::start_tls(Behaviour::Fast, TlsAlpn::Http2).expect("start");
+        let strict = Endpoint::resolve(&server.url(), false).expect("resolve");
+        match strict.preflight(TIMEOUT).await {
+            Err(EngineError::UntrustedCertificate { reason, .. }) => {
+                assert!(reason.contains("trusted authority"), "{reason}")
+            }
+            other => panic!("expected UntrustedCertificate, got {other:?}"),
+        }
+        let insecure = Endpoint::resolve(&server.url(), true).expect("resolve");
+        insecure.preflight(TIMEOUT).await.expect("insecure accepts");
+        let connected = insecure.connect(0).await.expect("connect");
+        assert!(connected.http2, "ALPN chose h2");
+    }
+
+    #[tokio::test]
+    async fn http1_only_server_gives_http1() {
+        let server = TestServer::start_tls(Behaviour::Fast, TlsAlpn::Http1Only).expect("start");
+        let endpoint = Endpoint::resolve(&server.url(), true).expect("resolve");
+        let connected = endpoint.connect(0).await.expect("connect");
+        assert!(!connected.http2);
+    }
+
+    #[tokio::test]
+    async fn a_server_without_tls_is_unreachable_not_untrusted() {
+        let server = TestServer::start(Behaviour::Fast).expect("start");
+        let url = server.url().replacen("http://", "https://", 1);
+        let endpoint = Endpoint::resolve(&url, true).expect("resolve");
+        assert!(matches!(
+            endpoint.preflight(TIMEOUT).await,
+            Err(EngineError::Unreachable { .. })
+        ));
     }
 }

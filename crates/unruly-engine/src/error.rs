@@ -28,6 +28,19 @@ pub enum EngineError {
         /// What the connection attempt said.
         reason: String,
     },
+    /// The target answered the TLS handshake with a certificate that is not trusted
+    /// (self-signed, private authority, wrong host name, expired...).
+    #[error(
+        "target {url} presented a TLS certificate that is not trusted: {reason}; to accept any \
+         certificate (e.g. a self-signed one on a test server), pass -k/--insecure, or set \
+         `insecure = true` under [target] in a scenario"
+    )]
+    UntrustedCertificate {
+        /// The target's base URL.
+        url: String,
+        /// What the certificate check said.
+        reason: String,
+    },
     /// An operation cannot be turned into an HTTP request.
     #[error("operation `{operation}` cannot be sent: {reason}")]
     InvalidOperation {

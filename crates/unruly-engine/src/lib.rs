@@ -164,7 +164,6 @@ pub fn run(
     let mut finished_threads = 0;
     let mut interrupted = false;
     let mut issuing_ended: Option<Instant> = None;
-    let mut published = 0u64;
     while finished_threads < threads {
         match rx.recv_timeout(Duration::from_millis(50)) {
             Ok(Message::Partial { second, operations }) => collector.add(second, operations),
@@ -192,22 +191,30 @@ pub fn run(
             }
         }
         // Publish seconds that have settled.
-        while Duration::from_secs(published + 1) + WINDOW_SETTLE <= elapsed
-            && issuing_ended.is_none_or(|ended| start + Duration::from_secs(published) < ended)
+        while Duration::from_secs(collector.settled_seconds() + 1) + WINDOW_SETTLE <= elapsed
+            && issuing_ended.is_none_or(|ended| {
+                start + Duration::from_secs(collector.settled_seconds()) < ended
+            })
         {
-            on_window(&collector.window(published));
-            published += 1;
+            on_window(collector.settle_next());
         }
     }
     for handle in handles {
         let _ = handle.join();
     }
+    // Drain what the threads sent last, then settle every second with data.
+    while let Ok(message) = rx.try_recv() {
+        match message {
+            Message::Partial { second, operations } => collector.add(second, operations),
+            Message::Samples(mut kept) => samples.append(&mut kept),
+            Message::Done => {}
+        }
+    }
+    while collector.has_pending() {
+        on_window(collector.settle_next());
+    }
     let ended = issuing_ended.unwrap_or_else(Instant::now);
     let duration = ended.saturating_duration_since(start);
-    let timeline = collector.timeline();
-    for window in timeline.iter().skip(published as usize) {
-        on_window(window);
-    }
     samples.sort_by(|a, b| a.first_seen_s.total_cmp(&b.first_seen_s));
     let samples = merge_samples(samples);
     Ok(RunResult {
@@ -215,7 +222,7 @@ pub fn run(
         duration,
         interrupted,
         stats: collector.stats(duration.as_secs_f64()),
-        timeline,
+        timeline: collector.timeline().to_vec(),
         samples,
     })
 }

@@ -90,7 +90,9 @@ impl ArrivalSchedule {
         let within = k - segment.before;
         // Solve from*t + slope/2*t^2 = within for t >= 0, in a form stable for any slope.
         let (a, b) = (segment.slope / 2.0, segment.from);
-        let t = if a.abs() < 1e-12 {
+        let t = if within <= 0.0 {
+            0.0
+        } else if a.abs() < 1e-12 {
             if b <= 0.0 {
                 return None;
             }

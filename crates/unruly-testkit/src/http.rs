@@ -1,4 +1,5 @@
-//! The HTTP behaviours, served by hyper's HTTP/1.1 server with keep-alive.
+//! The HTTP behaviours, served by hyper's HTTP/1.1 server with keep-alive, or (over TLS with
+//! `h2` offered) by hyper-util's auto builder, which also speaks HTTP/2.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,8 +10,10 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::{Request, Response, StatusCode, Version};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use crate::behaviour::Behaviour;
@@ -23,9 +26,18 @@ type Body = Either<Full<Bytes>, RepeatBody>;
 /// What [`Behaviour::Fast`] and its variations answer.
 pub(crate) const HELLO: &str = "hello world\n";
 
-/// Serves one HTTP/1.1 connection until the client goes away; errors just end it.
+/// Serves one plain-TCP HTTP/1.1 connection until the client goes away; errors just end it.
 pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
+    serve_http1(stream, shared).await;
+}
+
+/// Serves HTTP/1.1 on any byte stream (plain or TLS) until the client goes away; errors just
+/// end it.
+pub(crate) async fn serve_http1<I>(io: I, shared: Arc<Shared>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let service = service_fn(move |req| {
         let shared = Arc::clone(&shared);
         async move { respond(req, &shared).await }
@@ -33,13 +45,30 @@ pub(crate) async fn serve(stream: TcpStream, shared: Arc<Shared>) {
     let _ = http1::Builder::new()
         .timer(TokioTimer::new())
         .keep_alive(true)
-        .serve_connection(TokioIo::new(stream), service)
+        .serve_connection(TokioIo::new(io), service)
         .await;
+}
+
+/// Serves HTTP/1.1 or HTTP/2, whichever the client speaks (hyper-util's auto builder), until
+/// the client goes away; errors just end it.
+pub(crate) async fn serve_auto<I>(io: I, shared: Arc<Shared>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let shared = Arc::clone(&shared);
+        async move { respond(req, &shared).await }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    let _ = builder.serve_connection(TokioIo::new(io), service).await;
 }
 
 /// Receives the whole request, waits as the behaviour says, then answers.
 async fn respond(req: Request<Incoming>, shared: &Shared) -> Result<Response<Body>, hyper::Error> {
     let arrived = Instant::now();
+    let http2 = req.version() == Version::HTTP_2;
     let first = *shared.first_request.get_or_init(|| arrived);
     let delayed = match &shared.behaviour {
         Behaviour::Delay { path_prefix, delay }
@@ -51,6 +80,9 @@ async fn respond(req: Request<Incoming>, shared: &Shared) -> Result<Response<Bod
     };
     drain(req.into_body()).await?;
     shared.count_request();
+    if http2 {
+        shared.count_http2_request();
+    }
 
     match &shared.behaviour {
         Behaviour::StallOnce { after, stall } => {

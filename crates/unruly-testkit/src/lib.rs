@@ -2,7 +2,8 @@
 //!
 //! * [`TestServer`]: a scripted server on `127.0.0.1:0`, running on its own OS thread
 //!   with its own tokio runtime, that behaves as a [`Behaviour`] says (fast, slow, stalling,
-//!   hostile, endless...). It stops when dropped.
+//!   hostile, endless...), in plain HTTP or over TLS with a self-signed certificate and
+//!   HTTP/2 offered or not ([`TlsAlpn`]). It stops when dropped.
 //! * [`client`]: a tiny HTTP/1.1 client for tests that need to talk to a server.
 //!
 //! This crate must never be a production dependency.
@@ -15,7 +16,9 @@ pub mod client;
 mod http;
 mod raw;
 mod server;
+mod tls;
 
 pub use behaviour::Behaviour;
 pub use body::RepeatBody;
 pub use server::TestServer;
+pub use tls::TlsAlpn;

@@ -82,7 +82,6 @@ fn a_self_signed_certificate_without_k_is_refused_before_any_load() {
         let (output, _) = run(&["load", &server.url(), "-n", "10", "--json", "-q"]);
         assert_eq!(output.status.code(), Some(2), "{}", text(&output));
         let stderr = String::from_utf8_lossy(&output.stderr);
-        eprintln!("MSG {stderr}");
         assert!(stderr.contains("certificate"), "{stderr}");
         assert!(stderr.contains("-k/--insecure"), "{stderr}");
         assert!(
@@ -101,7 +100,6 @@ fn a_plain_http_server_behind_an_https_url_is_unreachable() {
     let (output, _) = run(&["load", &url, "-k", "-n", "10", "--json", "-q"]);
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    eprintln!("MSG {stderr}");
     assert!(stderr.contains("TLS"), "{stderr}");
     assert_eq!(server.requests(), 0);
 }
@@ -125,7 +123,6 @@ fn rate_2000_for_2s_over_http2_issues_4000_requests() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     let report = json(&output);
     let requests = overall(&report)["requests"].as_u64().unwrap();
-    eprintln!("MSG rate {requests} {}", overall(&report));
     let expected = 4000f64;
     assert!(
         (requests as f64 - expected).abs() <= expected * 0.05,

@@ -21,6 +21,7 @@ build_unruly() {
 start_nginx() {
     NGINX_DIR=$(mktemp -d /tmp/unruly-bench-nginx.XXXXXX)
     mkdir -p "$NGINX_DIR/www"
+    chmod 755 "$NGINX_DIR" "$NGINX_DIR/www"   # the nginx worker (www-data) must read it
     head -c 100 /dev/zero | tr '\0' 'x' > "$NGINX_DIR/www/index.html"
     sed -e "s#/tmp/unruly-bench-nginx#$NGINX_DIR#g" -e "s#127.0.0.1:18080#127.0.0.1:$1#" \
         "$ROOT/bench/nginx.conf" > "$NGINX_DIR/nginx.conf"

@@ -11,9 +11,12 @@ use std::future::Future;
 use std::pin::Pin;
 use unruly_core::{ErrorClass, SAMPLE_BODY_BYTES};
 
-/// Bytes read from the socket at a time. Small, so 10,000 idle connections stay
-/// light; hyper reads again for larger bodies.
-const READ_BUFFER_BYTES: usize = 4096;
+/// From this many connections on, each reads in small fixed chunks so that
+/// 10,000 connections stay light; below it, hyper's adaptive buffer (up to
+/// 400 KiB) reads large bodies in few system calls.
+pub(crate) const MANY_CONNECTIONS: usize = 1000;
+/// Read size of each connection when there are [`MANY_CONNECTIONS`] or more.
+const SMALL_READ_BUFFER: usize = 1024;
 
 type Driver = Pin<Box<dyn Future<Output = ()>>>;
 
@@ -33,7 +36,8 @@ pub(crate) struct Connection {
 pub(crate) struct Answer {
     pub status: u16,
     pub body_bytes: u64,
-    pub content_type: Option<String>,
+    /// The `content-type` header (a cheap shared clone; decoded only for samples).
+    pub content_type: Option<http::HeaderValue>,
 }
 
 /// Why an exchange did not produce a complete answer.
@@ -48,7 +52,12 @@ pub(crate) enum ExchangeError {
 
 impl Connection {
     /// Opens connection number `index`, HTTP/2 when TLS negotiated it.
-    pub async fn open(endpoint: &Endpoint, index: usize) -> Result<Self, String> {
+    /// With `small_buffers`, reads go in small fixed chunks (see [`MANY_CONNECTIONS`]).
+    pub async fn open(
+        endpoint: &Endpoint,
+        index: usize,
+        small_buffers: bool,
+    ) -> Result<Self, String> {
         let Connected { io, http2 } = endpoint.connect(index).await.map_err(|e| e.to_string())?;
         let io = TokioIo::new(io);
         if http2 {
@@ -64,8 +73,11 @@ impl Connection {
                 driver_done: false,
             })
         } else {
-            let (sender, conn) = http1::Builder::new()
-                .read_buf_exact_size(Some(READ_BUFFER_BYTES))
+            let mut builder = http1::Builder::new();
+            if small_buffers {
+                builder.read_buf_exact_size(Some(SMALL_READ_BUFFER));
+            }
+            let (sender, conn) = builder
                 .handshake(io)
                 .await
                 .map_err(|e| format!("HTTP/1.1 handshake: {e}"))?;
@@ -134,10 +146,7 @@ async fn send_and_read(
     }
     .map_err(|e| classify(&e))?;
     let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let content_type = response.headers().get(http::header::CONTENT_TYPE).cloned();
     let mut body = response.into_body();
     let mut body_bytes = 0u64;
     while let Some(frame) = body.frame().await {

@@ -36,7 +36,7 @@ use request::PreparedOperation;
 use shared::Shared;
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -135,6 +135,7 @@ pub fn run(
         timeout: plan.timeout,
         max_body_bytes: plan.max_body_bytes,
         think_time,
+        small_buffers: users >= connection::MANY_CONNECTIONS,
         seed: plan.seed,
         start,
         schedule,
@@ -143,6 +144,7 @@ pub fn run(
         issued: AtomicU64::new(0),
         seq: AtomicU64::new(0),
         stop_issuing: CancellationToken::new(),
+        stopped: AtomicBool::new(false),
         abort: CancellationToken::new(),
     });
 
@@ -175,13 +177,13 @@ pub fn run(
         let elapsed = start.elapsed();
         if interrupt.is_cancelled() && !interrupted {
             interrupted = true;
-            shared.stop_issuing.cancel();
+            shared.stop();
             shared.abort.cancel();
             issuing_ended.get_or_insert_with(Instant::now);
         }
         if let Some(deadline) = deadline {
-            if elapsed >= deadline && !shared.stop_issuing.is_cancelled() {
-                shared.stop_issuing.cancel();
+            if elapsed >= deadline && !shared.is_stopped() {
+                shared.stop();
                 issuing_ended = Some(start + deadline);
             }
         }
@@ -262,9 +264,20 @@ fn drive_thread(shared: Arc<Shared>, users: Vec<usize>, tx: mpsc::Sender<Message
                 }
             })
         };
+        // Aborting drops the users' tasks, in-flight requests with them, so the
+        // hot path needs no per-request cancellation check.
+        let aborts: Vec<_> = tasks.iter().map(|task| task.abort_handle()).collect();
+        let aborter = {
+            let abort = shared.abort.clone();
+            tokio::task::spawn_local(async move {
+                abort.cancelled().await;
+                aborts.iter().for_each(tokio::task::AbortHandle::abort);
+            })
+        };
         for task in tasks {
             let _ = task.await;
         }
+        aborter.abort();
         flusher.abort();
     });
     recorder.borrow_mut().finish();

@@ -4,7 +4,6 @@
 
 use crate::histogram::{new_histogram, record};
 use hdrhistogram::Histogram;
-use std::collections::HashMap;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 use unruly_core::{ErrorClass, Outcome, ResponseSample};
@@ -86,7 +85,7 @@ pub(crate) enum Message {
 }
 
 /// Key of a sampled outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SampleKey {
     Status(u16),
     Failed(ErrorClass),
@@ -108,8 +107,8 @@ pub(crate) struct Recorder {
     operations: Vec<OperationWindow>,
     dirty: bool,
     tx: Sender<Message>,
-    samples: HashMap<(usize, SampleKey), ResponseSample>,
-    samples_per_operation: Vec<usize>,
+    /// Kept samples per operation (a few each: a linear scan beats hashing).
+    samples: Vec<Vec<(SampleKey, ResponseSample)>>,
 }
 
 impl Recorder {
@@ -122,8 +121,7 @@ impl Recorder {
                 .collect(),
             dirty: false,
             tx,
-            samples: HashMap::new(),
-            samples_per_operation: vec![0; operation_count],
+            samples: (0..operation_count).map(|_| Vec::new()).collect(),
         }
     }
 
@@ -145,23 +143,24 @@ impl Recorder {
             window.errors[class.index()] += 1;
         }
         self.dirty = true;
-        if let Some(sample) = self.samples.get_mut(&(op, outcome.into())) {
+        let key = SampleKey::from(outcome);
+        if let Some((_, sample)) = self.samples[op].iter_mut().find(|(k, _)| *k == key) {
             sample.count += 1;
         }
     }
 
     /// Whether a request of `op` with this outcome should be kept as a sample.
     pub fn wants_sample(&self, op: usize, outcome: Outcome) -> bool {
-        self.samples_per_operation[op] < MAX_SAMPLES_PER_OPERATION
-            && !self.samples.contains_key(&(op, outcome.into()))
+        let key = SampleKey::from(outcome);
+        let kept = &self.samples[op];
+        kept.len() < MAX_SAMPLES_PER_OPERATION && !kept.iter().any(|(k, _)| *k == key)
     }
 
     /// Keeps `sample` (call before [`Recorder::record`] of the same request, which counts it).
     pub fn keep_sample(&mut self, op: usize, outcome: Outcome, mut sample: ResponseSample) {
         sample.first_seen_s = self.start.elapsed().as_secs_f64();
         sample.count = 0;
-        self.samples_per_operation[op] += 1;
-        self.samples.insert((op, outcome.into()), sample);
+        self.samples[op].push((outcome.into(), sample));
     }
 
     /// Sends the current partial window, if anything was recorded.
@@ -183,7 +182,12 @@ impl Recorder {
     /// Flushes and hands over the samples; the recorder is done.
     pub fn finish(&mut self) {
         self.flush();
-        let samples = std::mem::take(&mut self.samples).into_values().collect();
+        let samples = self
+            .samples
+            .iter_mut()
+            .flat_map(std::mem::take)
+            .map(|(_, sample)| sample)
+            .collect();
         let _ = self.tx.send(Message::Samples(samples));
         let _ = self.tx.send(Message::Done);
     }

@@ -5,7 +5,7 @@ use crate::endpoint::Endpoint;
 use crate::request::PreparedOperation;
 use crate::schedule::ArrivalSchedule;
 use crate::user::Claim;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use unruly_core::SeededRng;
@@ -20,6 +20,8 @@ pub(crate) struct Shared {
     pub timeout: Duration,
     pub max_body_bytes: u64,
     pub think_time: Duration,
+    /// Many connections: each keeps small read buffers.
+    pub small_buffers: bool,
     pub seed: u64,
     pub start: Instant,
     pub schedule: Option<ArrivalSchedule>,
@@ -28,13 +30,27 @@ pub(crate) struct Shared {
     pub budget: Option<u64>,
     pub issued: AtomicU64,
     pub seq: AtomicU64,
-    /// No new requests once cancelled; in-flight ones may finish.
+    /// No new requests once cancelled; in-flight ones may finish. Cancel it
+    /// through [`Shared::stop`], which also sets the flag the hot path reads.
     pub stop_issuing: CancellationToken,
+    /// Mirrors `stop_issuing` as one atomic load per request.
+    pub stopped: AtomicBool,
     /// In-flight requests are dropped once cancelled.
     pub abort: CancellationToken,
 }
 
 impl Shared {
+    /// Stops issuing new requests (idempotent).
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Release);
+        self.stop_issuing.cancel();
+    }
+
+    /// Whether the run stopped issuing new requests.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
     /// Claims the next request for a user.
     pub fn claim(&self) -> Claim {
         if let Some(schedule) = &self.schedule {

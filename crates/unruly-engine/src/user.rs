@@ -33,7 +33,7 @@ struct Attempt {
     outcome: Outcome,
     latency: Duration,
     bytes: u64,
-    content_type: Option<String>,
+    content_type: Option<http::HeaderValue>,
     error_detail: Option<String>,
     /// What was sent, for a sample.
     sent: Option<Sent>,
@@ -83,7 +83,7 @@ pub(crate) async fn run_user(shared: Arc<Shared>, recorder: Rc<RefCell<Recorder>
 impl User {
     async fn run(&mut self) {
         let shared = self.shared.clone();
-        while !shared.stop_issuing.is_cancelled() {
+        while !shared.is_stopped() {
             let intended = match shared.claim() {
                 Claim::Stop => break,
                 Claim::Now => None,
@@ -121,7 +121,8 @@ impl User {
         }
     }
 
-    /// Sends one request of operation `op`; `None` when the run was aborted.
+    /// Sends one request of operation `op`. (An aborted run drops the whole task,
+    /// in-flight request included: see `drive_thread`.)
     async fn send(&mut self, op: usize, intended: Option<Instant>) -> Option<Attempt> {
         let shared = self.shared.clone();
         let ctx = RenderContext {
@@ -134,11 +135,14 @@ impl User {
         for attempt in 0..=RETRIES_ON_CLOSED {
             let began = intended.unwrap_or_else(Instant::now);
             if self.connection.is_none() {
-                let opened = tokio::select! {
-                    biased;
-                    _ = shared.abort.cancelled() => return None,
-                    opened = timeout(shared.timeout, Connection::open(&shared.endpoint, self.index)) => opened,
-                };
+                // Boxed: connecting (TLS above all) is a large future, needed
+                // rarely; inline it would weigh on every idle user.
+                let open = Box::pin(Connection::open(
+                    &shared.endpoint,
+                    self.index,
+                    shared.small_buffers,
+                ));
+                let opened = timeout(shared.timeout, open).await;
                 match opened {
                     Ok(Ok(connection)) => {
                         self.connection = Some(connection);
@@ -161,11 +165,7 @@ impl User {
             let began = intended.unwrap_or_else(Instant::now);
             let exchange =
                 connection.exchange(built.request, &mut self.excerpt, shared.max_body_bytes);
-            let result = tokio::select! {
-                biased;
-                _ = shared.abort.cancelled() => return None,
-                result = timeout(shared.timeout, exchange) => result,
-            };
+            let result = timeout(shared.timeout, exchange).await;
             let failure = match result {
                 Ok(Ok(answer)) => {
                     return Some(Attempt {
@@ -218,7 +218,9 @@ impl User {
                 },
                 error: attempt.outcome.error_class(),
                 error_detail: attempt.error_detail,
-                content_type: attempt.content_type,
+                content_type: attempt
+                    .content_type
+                    .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
                 body_excerpt: String::from_utf8_lossy(&self.excerpt).into_owned(),
                 latency_ms: attempt.latency.as_secs_f64() * 1000.0,
                 first_seen_s: 0.0,

@@ -87,6 +87,11 @@ pub struct Stats {
     pub overall: OperationStats,
     /// Each operation, in plan order.
     pub operations: Vec<OperationStats>,
+    /// Open model: arrivals that were due before the run ended but never sent,
+    /// because every connection was still busy (raise the connections to send
+    /// them). Always 0 in the closed model.
+    #[serde(default)]
+    pub missed_arrivals: u64,
 }
 
 /// Statistics of one operation (or of all of them).

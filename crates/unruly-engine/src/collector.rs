@@ -97,6 +97,7 @@ impl Collector {
         Stats {
             overall: operation_stats("all", &overall, seconds),
             operations,
+            missed_arrivals: 0,
         }
     }
 

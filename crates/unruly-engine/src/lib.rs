@@ -219,11 +219,17 @@ pub fn run(
     let duration = ended.saturating_duration_since(start);
     samples.sort_by(|a, b| a.first_seen_s.total_cmp(&b.first_seen_s));
     let samples = merge_samples(samples);
+    let mut stats = collector.stats(duration.as_secs_f64());
+    if let Some(schedule) = &shared.schedule {
+        stats.missed_arrivals = schedule
+            .due_before(duration)
+            .saturating_sub(stats.overall.requests);
+    }
     Ok(RunResult {
         started_at,
         duration,
         interrupted,
-        stats: collector.stats(duration.as_secs_f64()),
+        stats,
         timeline: collector.timeline().to_vec(),
         samples,
     })

@@ -77,6 +77,20 @@ impl ArrivalSchedule {
         self.duration
     }
 
+    /// Number of arrivals due before `elapsed`.
+    pub fn due_before(&self, elapsed: Duration) -> u64 {
+        let (mut low, mut high) = (0u64, self.total);
+        // The first arrival not due before `elapsed`, by bisection on due().
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.due(mid) {
+                Some(due) if due < elapsed => low = mid + 1,
+                _ => high = mid,
+            }
+        }
+        low
+    }
+
     /// When arrival `k` (from 0) is due, from the start of the run; `None` past the end.
     pub fn due(&self, k: u64) -> Option<Duration> {
         if k >= self.total {
@@ -128,6 +142,9 @@ mod tests {
         let d = schedule.due(20_000).unwrap().as_secs_f64();
         assert!((d - 1.0).abs() < 1e-9, "{d}");
         assert_eq!(schedule.due(200_000), None);
+        assert_eq!(schedule.due_before(secs(1.0)), 20_000);
+        assert_eq!(schedule.due_before(secs(60.0)), 200_000);
+        assert_eq!(schedule.due_before(Duration::ZERO), 0);
     }
 
     #[test]

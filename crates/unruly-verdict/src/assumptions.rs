@@ -214,6 +214,7 @@ mod tests {
         Stats {
             overall,
             operations: vec![op("GET /products", 15000, 2), op("POST /users", 5000, 40)],
+            missed_arrivals: 0,
         }
     }
 

@@ -129,6 +129,10 @@ pub struct DemoArgs {
     /// Run against the correct twin of the demo service (expect no findings).
     #[arg(long)]
     pub correct: bool,
+    /// Only serve the demo service on this loopback address (e.g. 127.0.0.1:8080)
+    /// until Ctrl-C, to point `unruly run` or other tools at it.
+    #[arg(long, value_name = "ADDR")]
+    pub serve: Option<std::net::SocketAddr>,
     /// No live progress.
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -14,6 +14,13 @@ pub(super) fn render(out: &mut Out, report: &Report) {
     header(out, report);
     let all = &report.stats.overall;
     out.field("requests", requests(all));
+    if report.stats.missed_arrivals > 0 {
+        let missed = format!(
+            "{} scheduled arrivals never sent: every connection was busy (add connections)",
+            units::count(report.stats.missed_arrivals)
+        );
+        out.field("missed", out.tone(Tone::Red, &missed));
+    }
     let errors = errors(out, all);
     out.field("errors", errors);
     out.field("latency", latency(all));

@@ -236,6 +236,7 @@ pub fn sample_report() -> Report {
         stats: Stats {
             overall,
             operations: vec![products, users],
+            missed_arrivals: 12,
         },
         timeline,
     }

@@ -15,6 +15,9 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         Variant::Buggy
     };
+    if let Some(addr) = args.serve {
+        return serve(addr, variant);
+    }
     let demo = DemoHandle::start(variant).context("cannot start the demo service")?;
     eprintln!(
         "demo service ({}) listening on {}; its OpenAPI document is at {}/openapi.json",
@@ -59,4 +62,33 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::Findings
     })
+}
+
+/// Serves the demo service on `addr` (loopback only) until Ctrl-C.
+fn serve(addr: std::net::SocketAddr, variant: Variant) -> anyhow::Result<ExitCode> {
+    if !addr.ip().is_loopback() {
+        anyhow::bail!(
+            "--serve {addr}: the demo service listens on loopback only (127.0.0.0/8 or [::1])"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the demo runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("--serve {addr}: cannot listen there"))?;
+        eprintln!(
+            "demo service ({variant}) on http://{addr} (OpenAPI at /openapi.json); Ctrl-C stops it"
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        unruly_demo::serve(listener, variant, shutdown)
+            .await
+            .context("the demo service failed")
+    })?;
+    Ok(ExitCode::Clean)
 }

@@ -8,15 +8,33 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// nginx on 127.0.0.1, stopped on drop.
+/// nginx on 127.0.0.1, stopped on drop. Tests that start one hold this lock, so
+/// two of them never race for the same just-released port.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Nginx {
     child: Child,
     port: u16,
     _dir: PathBuf,
+    _turn: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Nginx {
+    /// Starts nginx on a free loopback port (retrying with another port when a
+    /// concurrent test took the same one first).
     fn start() -> Nginx {
+        for _ in 0..5 {
+            if let Some(nginx) = Nginx::try_start() {
+                return nginx;
+            }
+        }
+        panic!("nginx did not start on a loopback port after 5 attempts");
+    }
+
+    fn try_start() -> Option<Nginx> {
+        let turn = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let dir = temp_dir("nginx");
         std::fs::create_dir_all(dir.join("www")).unwrap();
         std::fs::write(dir.join("www/index.html"), "x".repeat(100)).unwrap();
@@ -33,27 +51,45 @@ impl Nginx {
         let child = Command::new("nginx")
             .args(["-c", &format!("{d}/nginx.conf"), "-p", &d.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
             .spawn()
             .expect("nginx is installed (scripts/test installs it)");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "nginx did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Nginx {
+        let mut nginx = Nginx {
             child,
             port,
             _dir: dir,
+            _turn: turn,
+        };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if nginx.child.try_wait().ok().flatten().is_some()
+                || started.elapsed() > Duration::from_secs(5)
+            {
+                return None; // e.g. the port was taken meanwhile
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Our nginx, not another test's on a reused port: it must still be running.
+        std::thread::sleep(Duration::from_millis(50));
+        match nginx.child.try_wait() {
+            Ok(None) => Some(nginx),
+            _ => None,
         }
     }
 }
 
 impl Drop for Nginx {
     fn drop(&mut self) {
+        // SIGTERM lets the master stop its workers; SIGKILL would orphan them.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let started = Instant::now();
+        while matches!(self.child.try_wait(), Ok(None))
+            && started.elapsed() < Duration::from_secs(5)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

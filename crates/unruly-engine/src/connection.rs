@@ -16,7 +16,7 @@ use unruly_core::{ErrorClass, SAMPLE_BODY_BYTES};
 /// 400 KiB) reads large bodies in few system calls.
 pub(crate) const MANY_CONNECTIONS: usize = 1000;
 /// Read size of each connection when there are [`MANY_CONNECTIONS`] or more.
-const SMALL_READ_BUFFER: usize = 1024;
+const SMALL_READ_BUFFER: usize = 512;
 
 type Driver = Pin<Box<dyn Future<Output = ()>>>;
 

@@ -29,7 +29,8 @@ pub(crate) fn summarize(histogram: &Histogram<u64>) -> LatencySummary {
     let ms = |micros: u64| micros as f64 / 1000.0;
     LatencySummary {
         min: ms(histogram.min()),
-        mean: histogram.mean() / 1000.0,
+        // Microsecond precision, like the percentiles.
+        mean: (histogram.mean()).round() / 1000.0,
         p50: ms(histogram.value_at_quantile(0.50)),
         p90: ms(histogram.value_at_quantile(0.90)),
         p99: ms(histogram.value_at_quantile(0.99)),

@@ -83,15 +83,17 @@ fn requests(all: &OperationStats) -> String {
 
 /// `1,234 (1.00%) · status_5xx 1,000 · timeout 234`: classes that occurred only.
 fn errors(out: &Out, all: &OperationStats) -> String {
-    if all.errors == 0 {
-        return out.tone(Tone::Green, "0");
-    }
-    let head = format!(
-        "{} ({})",
-        units::count(all.errors),
-        units::percent(all.errors, all.requests)
-    );
-    let mut parts = vec![out.tone(Tone::Red, &head)];
+    let mut parts = if all.errors == 0 {
+        vec![out.tone(Tone::Green, "0")]
+    } else {
+        let head = format!(
+            "{} ({})",
+            units::count(all.errors),
+            units::percent(all.errors, all.requests)
+        );
+        vec![out.tone(Tone::Red, &head)]
+    };
+    // 4xx answers are not errors of the target, but a run full of them is worth seeing.
     for (class, n) in all.errors_by_class.iter().filter(|(_, n)| **n > 0) {
         parts.push(format!("{} {}", class.as_str(), units::count(*n)));
     }

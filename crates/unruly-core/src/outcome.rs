@@ -34,17 +34,21 @@ pub enum ErrorClass {
     /// The target answered with a 5xx status.
     #[serde(rename = "status_5xx")]
     Status5xx,
+    /// unruly could not build or send the request (e.g. a rendered template that
+    /// is not a valid URI): its own fault, never counted against the target.
+    InvalidRequest,
 }
 
 impl ErrorClass {
     /// Every class, in the order reports list them; serialized as [`ErrorClass::as_str`].
-    pub const ALL: [ErrorClass; 6] = [
+    pub const ALL: [ErrorClass; 7] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
         ErrorClass::Reset,
         ErrorClass::Protocol,
         ErrorClass::Status4xx,
         ErrorClass::Status5xx,
+        ErrorClass::InvalidRequest,
     ];
 
     /// The stable snake_case name of the class.
@@ -56,14 +60,16 @@ impl ErrorClass {
             ErrorClass::Protocol => "protocol",
             ErrorClass::Status4xx => "status_4xx",
             ErrorClass::Status5xx => "status_5xx",
+            ErrorClass::InvalidRequest => "invalid_request",
         }
     }
 
     /// Whether the class counts as an error of the target in `errors` and
     /// `error_rate`: transport failures and 5xx do; a 4xx is an answer the
-    /// client caused, counted under its class but not as an error.
+    /// client caused, and an invalid request never reached the target: both are
+    /// counted under their class but not as errors.
     pub fn is_failure(self) -> bool {
-        self != ErrorClass::Status4xx
+        !matches!(self, ErrorClass::Status4xx | ErrorClass::InvalidRequest)
     }
 
     /// Index of the class in [`ErrorClass::ALL`], for dense counters.

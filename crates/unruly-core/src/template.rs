@@ -111,6 +111,25 @@ impl Template {
         Ok(Self { parts })
     }
 
+    /// This template with `prefix` put before it (as literal text).
+    pub fn with_prefix(&self, prefix: &str) -> Self {
+        if prefix.is_empty() {
+            return self.clone();
+        }
+        let mut parts = Vec::with_capacity(self.parts.len() + 1);
+        match self.parts.first() {
+            Some(TemplatePart::Literal(first)) => {
+                parts.push(TemplatePart::Literal(format!("{prefix}{first}")));
+                parts.extend(self.parts[1..].iter().cloned());
+            }
+            _ => {
+                parts.push(TemplatePart::Literal(prefix.to_string()));
+                parts.extend(self.parts.iter().cloned());
+            }
+        }
+        Self { parts }
+    }
+
     /// The pieces of the template.
     pub fn parts(&self) -> &[TemplatePart] {
         &self.parts
@@ -294,6 +313,26 @@ mod tests {
         let e = Template::parse("x {{vu").unwrap_err();
         assert_eq!(e.offset, 2);
         assert!(Template::parse("{{random_int(9, 1)}}").is_err());
+    }
+
+    #[test]
+    fn prefix_joins_the_first_literal() {
+        let t = Template::parse("/users/{{vu}}")
+            .unwrap()
+            .with_prefix("/api");
+        let ctx = RenderContext {
+            vu: 7,
+            iteration: 0,
+            seq: 0,
+        };
+        assert_eq!(t.render(ctx, &mut SeededRng::new(1)), "/api/users/7");
+        assert_eq!(
+            Template::literal("/x")
+                .with_prefix("/a")
+                .as_literal()
+                .as_deref(),
+            Some("/a/x")
+        );
     }
 
     #[test]

@@ -11,13 +11,6 @@ use std::future::Future;
 use std::pin::Pin;
 use unruly_core::{ErrorClass, SAMPLE_BODY_BYTES};
 
-/// From this many connections on, each reads in small fixed chunks so that
-/// 10,000 connections stay light; below it, hyper's adaptive buffer (up to
-/// 400 KiB) reads large bodies in few system calls.
-pub(crate) const MANY_CONNECTIONS: usize = 1000;
-/// Read size of each connection when there are [`MANY_CONNECTIONS`] or more.
-const SMALL_READ_BUFFER: usize = 512;
-
 type Driver = Pin<Box<dyn Future<Output = ()>>>;
 
 enum Sender {
@@ -52,43 +45,33 @@ pub(crate) enum ExchangeError {
 
 impl Connection {
     /// Opens connection number `index`, HTTP/2 when TLS negotiated it.
-    /// With `small_buffers`, reads go in small fixed chunks (see [`MANY_CONNECTIONS`]).
-    pub async fn open(
-        endpoint: &Endpoint,
-        index: usize,
-        small_buffers: bool,
-    ) -> Result<Self, String> {
+    pub async fn open(endpoint: &Endpoint, index: usize) -> Result<Self, String> {
         let Connected { io, http2 } = endpoint.connect(index).await.map_err(|e| e.to_string())?;
         let io = TokioIo::new(io);
-        if http2 {
+        let (sender, driver): (Sender, Driver) = if http2 {
             let (sender, conn) = http2::Builder::new(TokioExecutor::new())
                 .handshake(io)
                 .await
                 .map_err(|e| format!("HTTP/2 handshake: {e}"))?;
-            Ok(Self {
-                sender: Sender::Http2(sender),
-                driver: Box::pin(async move {
-                    let _ = conn.await;
-                }),
-                driver_done: false,
-            })
+            (
+                Sender::Http2(sender),
+                Box::pin(async move { drop(conn.await) }),
+            )
         } else {
-            let mut builder = http1::Builder::new();
-            if small_buffers {
-                builder.read_buf_exact_size(Some(SMALL_READ_BUFFER));
-            }
-            let (sender, conn) = builder
+            let (sender, conn) = http1::Builder::new()
                 .handshake(io)
                 .await
                 .map_err(|e| format!("HTTP/1.1 handshake: {e}"))?;
-            Ok(Self {
-                sender: Sender::Http1(sender),
-                driver: Box::pin(async move {
-                    let _ = conn.await;
-                }),
-                driver_done: false,
-            })
-        }
+            (
+                Sender::Http1(sender),
+                Box::pin(async move { drop(conn.await) }),
+            )
+        };
+        Ok(Self {
+            sender,
+            driver,
+            driver_done: false,
+        })
     }
 
     /// Whether requests on this connection use HTTP/2.
@@ -96,13 +79,14 @@ impl Connection {
         matches!(self.sender, Sender::Http2(_))
     }
 
-    /// Sends `request` and reads the whole answer, keeping the first
-    /// [`SAMPLE_BODY_BYTES`] of the body in `excerpt` (cleared first) and failing
-    /// past `body_cap` bytes.
+    /// Sends `request` and reads the whole answer, failing past `body_cap`
+    /// bytes. When `wants_excerpt(status)` says so, the first
+    /// [`SAMPLE_BODY_BYTES`] of the body are kept in `excerpt` (cleared first).
     pub async fn exchange(
         &mut self,
         request: Request<RequestBody>,
         excerpt: &mut Vec<u8>,
+        wants_excerpt: &dyn Fn(u16) -> bool,
         body_cap: u64,
     ) -> Result<Answer, ExchangeError> {
         excerpt.clear();
@@ -111,7 +95,7 @@ impl Connection {
             driver,
             driver_done,
         } = self;
-        let work = send_and_read(sender, request, excerpt, body_cap);
+        let work = send_and_read(sender, request, excerpt, wants_excerpt, body_cap);
         let mut work = std::pin::pin!(work);
         if !*driver_done {
             tokio::select! {
@@ -128,24 +112,32 @@ async fn send_and_read(
     sender: &mut Sender,
     request: Request<RequestBody>,
     excerpt: &mut Vec<u8>,
+    wants_excerpt: &dyn Fn(u16) -> bool,
     body_cap: u64,
 ) -> Result<Answer, ExchangeError> {
-    let response = match sender {
+    // try_send_request hands the request back when it was never written (the
+    // server closed an idle connection): that is no error of the target.
+    let sent = match sender {
         Sender::Http1(s) => {
             if s.ready().await.is_err() {
                 return Err(ExchangeError::ClosedBeforeSend);
             }
-            s.send_request(request).await
+            s.try_send_request(request).await
         }
         Sender::Http2(s) => {
             if s.ready().await.is_err() {
                 return Err(ExchangeError::ClosedBeforeSend);
             }
-            s.send_request(request).await
+            s.try_send_request(request).await
         }
-    }
-    .map_err(|e| classify(&e))?;
+    };
+    let response = match sent {
+        Ok(response) => response,
+        Err(error) if error.message().is_some() => return Err(ExchangeError::ClosedBeforeSend),
+        Err(error) => return Err(classify(&error.into_error())),
+    };
     let status = response.status().as_u16();
+    let keep_excerpt = wants_excerpt(status);
     let content_type = response.headers().get(http::header::CONTENT_TYPE).cloned();
     let mut body = response.into_body();
     let mut body_bytes = 0u64;
@@ -153,7 +145,7 @@ async fn send_and_read(
         let frame = frame.map_err(|e| classify(&e))?;
         if let Some(data) = frame.data_ref() {
             body_bytes += data.len() as u64;
-            if excerpt.len() < SAMPLE_BODY_BYTES {
+            if keep_excerpt && excerpt.len() < SAMPLE_BODY_BYTES {
                 let take = (SAMPLE_BODY_BYTES - excerpt.len()).min(data.len());
                 excerpt.extend_from_slice(&data[..take]);
             }
@@ -190,7 +182,10 @@ fn classify(error: &hyper::Error) -> ExchangeError {
         }
         source = current.source();
     }
-    let class = if error.is_parse() || error.is_parse_status() || error.is_user() {
+    let class = if error.is_user() {
+        // hyper refused the request we built: our fault, not the target's.
+        ErrorClass::InvalidRequest
+    } else if error.is_parse() || error.is_parse_status() {
         ErrorClass::Protocol
     } else if error.is_timeout() {
         ErrorClass::Timeout

@@ -15,8 +15,10 @@ pub struct Endpoint {
     pub scheme: &'static str,
     /// `host:port` as written in the URL (used for the Host header).
     pub authority: String,
-    /// Base URL without a trailing slash.
+    /// Base URL without a trailing slash, base path included.
     pub base_url: String,
+    /// The target URL's path (e.g. `/api`, or empty), put before every operation's path.
+    pub base_path: String,
     addrs: Arc<[SocketAddr]>,
     tls: Option<(TlsConnector, rustls::pki_types::ServerName<'static>)>,
 }
@@ -133,13 +135,15 @@ impl Endpoint {
         } else {
             None
         };
+        let base_path = uri.path().trim_end_matches('/').to_string();
         Ok(Self {
             scheme,
             authority,
             base_url: format!(
-                "{scheme}://{}",
+                "{scheme}://{}{base_path}",
                 uri.authority().map(|a| a.as_str()).unwrap_or(host)
             ),
+            base_path,
             addrs: addrs.into(),
             tls,
         })
@@ -178,24 +182,43 @@ impl Endpoint {
 
     /// Checks, before any load, that the target accepts a connection within `timeout` (for
     /// `https`, that the TLS handshake succeeds, certificate check included).
-    pub async fn preflight(&self, timeout: Duration) -> Result<(), EngineError> {
-        match tokio::time::timeout(timeout, self.connect(0)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(ConnectFailure::Certificate(reason))) => {
-                Err(EngineError::UntrustedCertificate {
-                    url: self.base_url.clone(),
-                    reason,
-                })
+    pub async fn preflight(&mut self, timeout: Duration) -> Result<(), EngineError> {
+        // Every resolved address is tried (`localhost` may be ::1 and 127.0.0.1
+        // while the service listens on one); the run uses those that answer.
+        let mut reachable = Vec::with_capacity(self.addrs.len());
+        let mut first_failure = None;
+        for index in 0..self.addrs.len() {
+            match tokio::time::timeout(timeout, self.connect(index)).await {
+                Ok(Ok(_)) => reachable.push(self.addrs[index]),
+                Ok(Err(failure)) => {
+                    first_failure.get_or_insert(failure);
+                }
+                Err(_) => {
+                    first_failure.get_or_insert(ConnectFailure::Other(format!(
+                        "no connection to {} within {timeout:?}",
+                        self.addrs[index]
+                    )));
+                }
             }
-            Ok(Err(ConnectFailure::Other(reason))) => Err(EngineError::Unreachable {
+        }
+        if !reachable.is_empty() {
+            self.addrs = reachable.into();
+            return Ok(());
+        }
+        Err(match first_failure {
+            Some(ConnectFailure::Certificate(reason)) => EngineError::UntrustedCertificate {
                 url: self.base_url.clone(),
                 reason,
-            }),
-            Err(_) => Err(EngineError::Unreachable {
+            },
+            Some(ConnectFailure::Other(reason)) => EngineError::Unreachable {
                 url: self.base_url.clone(),
-                reason: format!("no connection within {timeout:?}"),
-            }),
-        }
+                reason,
+            },
+            None => EngineError::Unreachable {
+                url: self.base_url.clone(),
+                reason: "no address to connect to".into(),
+            },
+        })
     }
 }
 
@@ -273,14 +296,14 @@ mod tests {
     #[tokio::test]
     async fn an_untrusted_certificate_is_its_own_error_and_insecure_accepts_it() {
         let server = TestServer::start_tls(Behaviour::Fast, TlsAlpn::Http2).expect("start");
-        let strict = Endpoint::resolve(&server.url(), false).expect("resolve");
+        let mut strict = Endpoint::resolve(&server.url(), false).expect("resolve");
         match strict.preflight(TIMEOUT).await {
             Err(EngineError::UntrustedCertificate { reason, .. }) => {
                 assert!(reason.contains("trusted authority"), "{reason}")
             }
             other => panic!("expected UntrustedCertificate, got {other:?}"),
         }
-        let insecure = Endpoint::resolve(&server.url(), true).expect("resolve");
+        let mut insecure = Endpoint::resolve(&server.url(), true).expect("resolve");
         insecure.preflight(TIMEOUT).await.expect("insecure accepts");
         let connected = insecure.connect(0).await.expect("connect");
         assert!(connected.http2, "ALPN chose h2");
@@ -298,7 +321,7 @@ mod tests {
     async fn a_server_without_tls_is_unreachable_not_untrusted() {
         let server = TestServer::start(Behaviour::Fast).expect("start");
         let url = server.url().replacen("http://", "https://", 1);
-        let endpoint = Endpoint::resolve(&url, true).expect("resolve");
+        let mut endpoint = Endpoint::resolve(&url, true).expect("resolve");
         assert!(matches!(
             endpoint.preflight(TIMEOUT).await,
             Err(EngineError::Unreachable { .. })

@@ -60,6 +60,8 @@ pub struct RunResult {
     pub duration: Duration,
     /// Whether the run was interrupted before its planned end.
     pub interrupted: bool,
+    /// Worker threads used (at most one per connection).
+    pub threads: usize,
     /// Totals overall and per operation.
     pub stats: Stats,
     /// Every second of the run.
@@ -70,7 +72,7 @@ pub struct RunResult {
 
 /// Resolves the target and checks it accepts a connection, before any load.
 pub fn preflight(plan: &Plan) -> Result<Endpoint, EngineError> {
-    let endpoint = Endpoint::resolve(&plan.target.base_url, plan.insecure)?;
+    let mut endpoint = Endpoint::resolve(&plan.target.base_url, plan.insecure)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -135,7 +137,8 @@ pub fn run(
         timeout: plan.timeout,
         max_body_bytes: plan.max_body_bytes,
         think_time,
-        small_buffers: users >= connection::MANY_CONNECTIONS,
+        uses_seq: plan.operations.iter().any(uses_seq),
+        interrupted: AtomicBool::new(false),
         seed: plan.seed,
         start,
         schedule,
@@ -152,12 +155,23 @@ pub fn run(
     let mut handles = Vec::with_capacity(threads);
     for thread in 0..threads {
         let users_here: Vec<usize> = (thread..users).step_by(threads).collect();
-        let shared = shared.clone();
+        let for_thread = shared.clone();
         let tx = tx.clone();
-        let handle = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name(format!("unruly-worker-{thread}"))
-            .spawn(move || drive_thread(shared, users_here, tx))?;
-        handles.push(handle);
+            .spawn(move || drive_thread(for_thread, users_here, tx));
+        match spawned {
+            Ok(handle) => handles.push(handle),
+            Err(error) => {
+                // Stop the threads already started before giving up.
+                shared.stop();
+                shared.abort.cancel();
+                for handle in handles {
+                    let _ = handle.join();
+                }
+                return Err(EngineError::Runtime(error));
+            }
+        }
     }
     drop(tx);
 
@@ -166,17 +180,35 @@ pub fn run(
     let mut finished_threads = 0;
     let mut interrupted = false;
     let mut issuing_ended: Option<Instant> = None;
+    let mut receive = |message: Message, collector: &mut Collector| match message {
+        Message::Partial { second, operations } => {
+            collector.add(second, operations);
+            false
+        }
+        Message::Samples(mut kept) => {
+            samples.append(&mut kept);
+            false
+        }
+        Message::Done => true,
+    };
     while finished_threads < threads {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Message::Partial { second, operations }) => collector.add(second, operations),
-            Ok(Message::Samples(mut kept)) => samples.append(&mut kept),
-            Ok(Message::Done) => finished_threads += 1,
+            Ok(message) => {
+                if receive(message, &mut collector) {
+                    finished_threads += 1;
+                }
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
         let elapsed = start.elapsed();
-        if interrupt.is_cancelled() && !interrupted {
+        // Ctrl-C after the planned end (during the drain) does not make a
+        // finished run an interrupted one.
+        if interrupt.is_cancelled() && !interrupted && !shared.is_stopped() {
             interrupted = true;
+            shared
+                .interrupted
+                .store(true, std::sync::atomic::Ordering::Release);
             shared.stop();
             shared.abort.cancel();
             issuing_ended.get_or_insert_with(Instant::now);
@@ -206,11 +238,7 @@ pub fn run(
     }
     // Drain what the threads sent last, then settle every second with data.
     while let Ok(message) = rx.try_recv() {
-        match message {
-            Message::Partial { second, operations } => collector.add(second, operations),
-            Message::Samples(mut kept) => samples.append(&mut kept),
-            Message::Done => {}
-        }
+        receive(message, &mut collector);
     }
     while collector.has_pending() {
         on_window(collector.settle_next());
@@ -229,6 +257,7 @@ pub fn run(
         started_at,
         duration,
         interrupted,
+        threads,
         stats,
         timeline: collector.timeline().to_vec(),
         samples,
@@ -304,4 +333,17 @@ fn merge_samples(samples: Vec<ResponseSample>) -> Vec<ResponseSample> {
         }
     }
     merged
+}
+
+/// Whether any template of `operation` uses `{{seq}}`.
+fn uses_seq(operation: &unruly_core::Operation) -> bool {
+    let templates = std::iter::once(&operation.path)
+        .chain(operation.headers.iter().map(|(_, value)| value))
+        .chain(operation.body.iter());
+    templates.flat_map(|template| template.parts()).any(|part| {
+        matches!(
+            part,
+            unruly_core::TemplatePart::Variable(unruly_core::Variable::Seq)
+        )
+    })
 }

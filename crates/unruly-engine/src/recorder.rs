@@ -80,7 +80,7 @@ pub(crate) enum Message {
     },
     /// The thread's samples, sent once when it ends.
     Samples(Vec<ResponseSample>),
-    /// A connection-level note (e.g. a failed connect), counted once.
+    /// The thread has finished.
     Done,
 }
 
@@ -135,9 +135,15 @@ impl Recorder {
         let window = &mut self.operations[op];
         window.requests += 1;
         window.bytes += bytes;
-        if let Outcome::Status(code) = outcome {
-            add_status(&mut window.status, code, 1);
-            record(&mut window.latency, latency);
+        match outcome {
+            Outcome::Status(code) => {
+                add_status(&mut window.status, code, 1);
+                record(&mut window.latency, latency);
+            }
+            // A timeout took at least this long: leaving it out would hide the
+            // slowest requests from the percentiles.
+            Outcome::Failed(ErrorClass::Timeout) => record(&mut window.latency, latency),
+            Outcome::Failed(_) => {}
         }
         if let Some(class) = outcome.error_class() {
             window.errors[class.index()] += 1;

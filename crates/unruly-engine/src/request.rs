@@ -22,7 +22,8 @@ pub(crate) struct PreparedOperation {
     body: Option<Part>,
     /// Headers that never change (Host, User-Agent and the static ones).
     static_headers: HeaderMap,
-    base_url: String,
+    /// `scheme://authority`: the path sent already holds the base path.
+    origin: String,
     scheme: &'static str,
     authority: String,
 }
@@ -97,7 +98,7 @@ impl PreparedOperation {
                 dynamic => headers.push((name, dynamic)),
             }
         }
-        let path = Part::new(&operation.path);
+        let path = Part::new(&operation.path.with_prefix(&endpoint.base_path));
         if let Part::Static(path) = &path {
             Uri::from_maybe_shared(path.clone())
                 .map_err(|e| invalid(format!("path `{}`: {e}", String::from_utf8_lossy(path))))?;
@@ -108,7 +109,7 @@ impl PreparedOperation {
             headers,
             body: operation.body.as_ref().map(Part::new),
             static_headers,
-            base_url: endpoint.base_url.clone(),
+            origin: format!("{}://{}", endpoint.scheme, endpoint.authority),
             scheme: endpoint.scheme,
             authority: endpoint.authority.clone(),
         })
@@ -189,7 +190,7 @@ impl PreparedOperation {
         });
         RequestRecord {
             method: self.method.as_str().to_string(),
-            url: format!("{}{}", self.base_url, String::from_utf8_lossy(path)),
+            url: format!("{}{}", self.origin, String::from_utf8_lossy(path)),
             headers,
             body,
         }

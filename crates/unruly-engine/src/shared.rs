@@ -15,13 +15,16 @@ pub(crate) struct Shared {
     pub endpoint: Endpoint,
     pub operations: Vec<PreparedOperation>,
     pub operation_names: Vec<String>,
-    /// Cumulative weights for weighted picks; empty means round robin.
+    /// Cumulative weights for weighted picks (a weight of 0 is never picked;
+    /// all zero picks uniformly).
     pub cumulative_weights: Vec<u64>,
     pub timeout: Duration,
     pub max_body_bytes: u64,
     pub think_time: Duration,
-    /// Many connections: each keeps small read buffers.
-    pub small_buffers: bool,
+    /// Whether any template uses `{{seq}}` (else the shared counter is skipped).
+    pub uses_seq: bool,
+    /// Set when Ctrl-C ended the run: aborted requests are not recorded then.
+    pub interrupted: AtomicBool,
     pub seed: u64,
     pub start: Instant,
     pub schedule: Option<ArrivalSchedule>,
@@ -70,8 +73,10 @@ impl Shared {
 
     /// Picks the operation of the next request.
     pub fn pick_operation(&self, rng: &mut SeededRng) -> usize {
+        if self.operations.len() == 1 {
+            return 0;
+        }
         match self.cumulative_weights.last() {
-            None | Some(0) if self.operations.len() == 1 => 0,
             Some(&total) if total > 0 => {
                 let ticket = rng.next_u64() % total;
                 self.cumulative_weights.partition_point(|&w| w <= ticket)

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::time::{sleep, sleep_until, timeout};
+use tokio::time::{sleep, sleep_until, timeout_at};
 use unruly_core::{ErrorClass, Outcome, RenderContext, ResponseSample, SeededRng};
 
 /// How often a request whose connection closed under it is retried on a fresh one.
@@ -88,23 +88,20 @@ impl User {
                 Claim::Stop => break,
                 Claim::Now => None,
                 Claim::Due(due) => {
-                    let late = Instant::now() >= due;
-                    if !late {
+                    if Instant::now() < due {
                         tokio::select! {
                             biased;
                             _ = shared.stop_issuing.cancelled() => break,
                             _ = sleep_until(due.into()) => {}
                         }
                     }
-                    // Late: the connection was busy past the due time, so the wait
-                    // counts (no coordinated omission). On time: timer slack is ours.
-                    late.then_some(due)
+                    // Latency counts from the due time, however late the request
+                    // leaves (busy connection, busy runtime): no coordinated omission.
+                    Some(due)
                 }
             };
             let op = shared.pick_operation(&mut self.rng);
-            let Some(attempt) = self.send(op, intended).await else {
-                break;
-            };
+            let attempt = self.send(op, intended).await;
             self.record(op, attempt);
             let pause = if self.connection.is_none() && self.backoff > Duration::from_millis(1) {
                 self.backoff
@@ -121,63 +118,83 @@ impl User {
         }
     }
 
-    /// Sends one request of operation `op`. (An aborted run drops the whole task,
-    /// in-flight request included: see `drive_thread`.)
-    async fn send(&mut self, op: usize, intended: Option<Instant>) -> Option<Attempt> {
+    /// Sends one request of operation `op`, counting its latency from `intended`
+    /// (open model) or from now (closed model, connecting included). One
+    /// deadline, `--timeout` after the request leaves, covers connecting,
+    /// retries and the answer. If the run aborts it mid-flight, the request is
+    /// still recorded (see [`InFlight`]).
+    async fn send(&mut self, op: usize, intended: Option<Instant>) -> Attempt {
         let shared = self.shared.clone();
         let ctx = RenderContext {
             vu: self.index as u64,
             iteration: self.iteration,
-            seq: shared.seq.fetch_add(1, Ordering::Relaxed),
+            seq: if shared.uses_seq {
+                shared.seq.fetch_add(1, Ordering::Relaxed)
+            } else {
+                0
+            },
         };
         self.iteration += 1;
         self.excerpt.clear();
-        for attempt in 0..=RETRIES_ON_CLOSED {
-            let began = intended.unwrap_or_else(Instant::now);
+        let leaves = Instant::now();
+        let began = intended.unwrap_or(leaves);
+        let deadline = leaves + shared.timeout;
+        let recorder = self.recorder.clone();
+        let mut in_flight = InFlight {
+            shared: &shared,
+            recorder: &recorder,
+            op,
+            began,
+            armed: true,
+        };
+        let mut attempt = 0;
+        let result = loop {
             if self.connection.is_none() {
                 // Boxed: connecting (TLS above all) is a large future, needed
                 // rarely; inline it would weigh on every idle user.
-                let open = Box::pin(Connection::open(
-                    &shared.endpoint,
-                    self.index,
-                    shared.small_buffers,
-                ));
-                let opened = timeout(shared.timeout, open).await;
-                match opened {
+                let open = Box::pin(Connection::open(&shared.endpoint, self.index));
+                match timeout_at(deadline.into(), open).await {
                     Ok(Ok(connection)) => {
                         self.connection = Some(connection);
                         self.backoff = Duration::from_millis(1);
                     }
-                    Ok(Err(reason)) => return Some(self.connect_failed(began, reason)),
+                    Ok(Err(reason)) => break self.connect_failed(began, reason),
                     Err(_) => {
                         let reason = format!("no connection within {:?}", shared.timeout);
-                        return Some(self.connect_failed(began, reason));
+                        break self.connect_failed(began, reason);
                     }
                 }
             }
-            let connection = self.connection.as_mut()?;
+            let Some(connection) = self.connection.as_mut() else {
+                continue;
+            };
             let built = match shared.operations[op].build(ctx, &mut self.rng, connection.is_http2())
             {
                 Ok(built) => built,
-                Err(reason) => return Some(Attempt::failed(ErrorClass::Protocol, began, reason)),
+                Err(reason) => break Attempt::failed(ErrorClass::InvalidRequest, began, reason),
             };
             let sent = Some(built.sent);
-            let began = intended.unwrap_or_else(Instant::now);
-            let exchange =
-                connection.exchange(built.request, &mut self.excerpt, shared.max_body_bytes);
-            let result = timeout(shared.timeout, exchange).await;
-            let failure = match result {
+            let wants_excerpt =
+                |status: u16| recorder.borrow().wants_sample(op, Outcome::Status(status));
+            let exchange = connection.exchange(
+                built.request,
+                &mut self.excerpt,
+                &wants_excerpt,
+                shared.max_body_bytes,
+            );
+            let failure = match timeout_at(deadline.into(), exchange).await {
                 Ok(Ok(answer)) => {
-                    return Some(Attempt {
+                    break Attempt {
                         outcome: Outcome::Status(answer.status),
                         latency: began.elapsed(),
                         bytes: answer.body_bytes,
                         content_type: answer.content_type,
                         error_detail: None,
                         sent,
-                    })
+                    }
                 }
                 Ok(Err(ExchangeError::ClosedBeforeSend)) if attempt < RETRIES_ON_CLOSED => {
+                    attempt += 1;
                     self.connection = None;
                     continue;
                 }
@@ -192,11 +209,12 @@ impl User {
                 ),
             };
             self.connection = None;
-            let mut attempt = Attempt::failed(failure.0, began, failure.1);
-            attempt.sent = sent;
-            return Some(attempt);
-        }
-        None
+            let mut failed = Attempt::failed(failure.0, began, failure.1);
+            failed.sent = sent;
+            break failed;
+        };
+        in_flight.armed = false;
+        result
     }
 
     fn connect_failed(&mut self, began: Instant, reason: String) -> Attempt {
@@ -229,5 +247,33 @@ impl User {
             recorder.keep_sample(op, attempt.outcome, sample);
         }
         recorder.record(op, attempt.outcome, attempt.latency, attempt.bytes);
+    }
+}
+
+/// A request on its way. If the run's end aborts it (the drain grace ran out),
+/// dropping the guard still records it as a timeout with the time it had
+/// taken, so the slowest requests are neither lost nor counted as never sent.
+/// A run interrupted by Ctrl-C records nothing more.
+struct InFlight<'a> {
+    shared: &'a Shared,
+    recorder: &'a Rc<RefCell<Recorder>>,
+    op: usize,
+    began: Instant,
+    armed: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.armed || self.shared.interrupted.load(Ordering::Acquire) {
+            return;
+        }
+        if let Ok(mut recorder) = self.recorder.try_borrow_mut() {
+            recorder.record(
+                self.op,
+                Outcome::Failed(ErrorClass::Timeout),
+                self.began.elapsed(),
+                0,
+            );
+        }
     }
 }

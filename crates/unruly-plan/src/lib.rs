@@ -37,3 +37,10 @@ pub use scenario::{
 
 pub use load_options::{plan_from_load_options, FlagError, LoadOptions};
 pub use starter::{starter_scenario, OpenApiSource};
+
+/// Validates a target base URL given outside a scenario (e.g. `--target`):
+/// `http://` or `https://`, a host, an optional base path, no query; returns
+/// it without trailing slashes.
+pub fn target_url(text: &str) -> Result<String, String> {
+    url::target_base_url(text, false)
+}

@@ -67,6 +67,9 @@ pub(crate) fn server_error_summary(
                 "{operation}: the connection was reset or closed before the answer was complete."
             )
         }
+        (None, Some(ErrorClass::Connect)) => format!(
+            "{operation}: the target stopped accepting connections (it accepted them before the run)."
+        ),
         (None, Some(ErrorClass::Protocol)) => {
             format!("{operation}: the answer was not valid HTTP (or its body was over the cap).")
         }

@@ -8,8 +8,10 @@ use unruly_core::{ErrorClass, Finding, FindingKind, ResponseSample, Severity};
 
 /// Turns response samples into findings, one per (operation, kind, cause).
 ///
-/// * `server_error` (high): a status of 500 or more, or a connection reset or
-///   garbled (`reset`, `protocol`) before the answer was complete. The cause is the
+/// * `server_error` (high): a status of 500 or more, a connection reset or
+///   garbled (`reset`, `protocol`) before the answer was complete, or refused
+///   (`connect`: the preflight check saw the target accept connections, so a
+///   refusal during the run means it went down). The cause is the
 ///   status code or the error class, so a 500 and a 503 of one operation are two
 ///   findings.
 /// * `information_leak`: a body (of any status) showing a stack trace, a framework
@@ -97,7 +99,7 @@ fn observe(sample: &ResponseSample) -> Vec<Observation> {
 fn server_error_cause(sample: &ResponseSample) -> Option<String> {
     match (sample.status, sample.error) {
         (Some(status), _) if status >= 500 => Some(format!("status {status}")),
-        (_, Some(class @ (ErrorClass::Reset | ErrorClass::Protocol))) => {
+        (_, Some(class @ (ErrorClass::Reset | ErrorClass::Protocol | ErrorClass::Connect))) => {
             Some(class.as_str().to_string())
         }
         (None, Some(ErrorClass::Status5xx)) => Some(ErrorClass::Status5xx.as_str().to_string()),

@@ -138,7 +138,7 @@ fn leaks_are_found_in_any_status() {
 }
 
 #[test]
-fn transport_failures_reset_and_protocol_are_server_errors_timeouts_are_not() {
+fn transport_failures_reset_protocol_and_connect_are_server_errors_timeouts_are_not() {
     let samples = [
         failed("GET /a", ErrorClass::Reset, "connection reset by peer", 2.0),
         failed(
@@ -151,7 +151,11 @@ fn transport_failures_reset_and_protocol_are_server_errors_timeouts_are_not() {
         failed("GET /a", ErrorClass::Connect, "connection refused", 1.0),
     ];
     let findings = findings_from_samples(&samples, 1);
-    assert_eq!(findings.len(), 2);
+    assert_eq!(findings.len(), 3);
+    // Ordered by first sight: the refused connection (1.0 s), the reset, the garbage.
+    assert_eq!(findings[0].evidence.error, Some(ErrorClass::Connect));
+    assert!(findings[0].summary.contains("stopped accepting connections"));
+    let findings = &findings[1..];
     assert_eq!(findings[0].evidence.error, Some(ErrorClass::Reset));
     assert_eq!(findings[0].evidence.status, None);
     assert_eq!(

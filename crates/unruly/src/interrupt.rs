@@ -2,7 +2,8 @@
 
 use unruly_engine::CancellationToken;
 
-/// A token cancelled on the first Ctrl-C (SIGINT) or SIGTERM.
+/// A token cancelled on the first Ctrl-C (SIGINT) or SIGTERM; a second one ends
+/// the process at once (exit 130), should finishing the report hang.
 pub(crate) fn on_ctrl_c() -> CancellationToken {
     let token = CancellationToken::new();
     let cancel = token.clone();
@@ -13,22 +14,17 @@ pub(crate) fn on_ctrl_c() -> CancellationToken {
                 .enable_all()
                 .build()
             else {
+                eprintln!("warning: cannot watch for Ctrl-C; an interrupted run will not write its report");
                 return;
             };
             runtime.block_on(async {
-                #[cfg(unix)]
-                {
-                    use tokio::signal::unix::{signal, SignalKind};
-                    if let Ok(mut term) = signal(SignalKind::terminate()) {
-                        tokio::select! {
-                            _ = tokio::signal::ctrl_c() => {}
-                            _ = term.recv() => {}
-                        }
-                        cancel.cancel();
+                for signals in 0.. {
+                    if !next_signal().await {
                         return;
                     }
-                }
-                if tokio::signal::ctrl_c().await.is_ok() {
+                    if signals > 0 {
+                        std::process::exit(130);
+                    }
                     cancel.cancel();
                 }
             });
@@ -37,4 +33,19 @@ pub(crate) fn on_ctrl_c() -> CancellationToken {
         eprintln!("warning: cannot watch for Ctrl-C; an interrupted run will not write its report");
     }
     token
+}
+
+/// Waits for the next SIGINT or SIGTERM; false when signals cannot be watched.
+async fn next_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                result = tokio::signal::ctrl_c() => result.is_ok(),
+                _ = term.recv() => true,
+            };
+        }
+    }
+    tokio::signal::ctrl_c().await.is_ok()
 }

@@ -2,7 +2,7 @@
 //! the terminal summary (or JSON on stdout).
 
 use anyhow::Context;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use unruly_core::{Event, Report};
 use unruly_report::{EventsWriter, TerminalStyle};
@@ -48,14 +48,21 @@ impl ReportDir {
     }
 }
 
-/// Prints the report: JSON on stdout, or the terminal summary.
-pub(crate) fn print_report(report: &Report, json: bool) {
-    if json {
-        println!("{}", unruly_report::render_load_json(report));
-        return;
-    }
+/// Prints the report on stdout: JSON, or the terminal summary and where the
+/// report file is. A closed stdout (a pipe whose reader left) is not an error.
+pub(crate) fn print_report(report: &Report, json: bool, written: Option<&Path>) {
     let stdout = std::io::stdout();
-    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let style = TerminalStyle { color, width: 100 };
-    print!("{}", unruly_report::render_terminal(report, style));
+    let text = if json {
+        format!("{}\n", unruly_report::render_load_json(report))
+    } else {
+        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let style = TerminalStyle { color, width: 100 };
+        let mut text = unruly_report::render_terminal(report, style);
+        if let Some(path) = written {
+            text.push_str(&format!("report: {}\n", path.display()));
+        }
+        text
+    };
+    let mut out = stdout.lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
 }

@@ -2,7 +2,7 @@
 //! It only displays what the engine's windows say; it owns no data.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::time::Duration;
 use unruly_core::{Event, Window};
 
@@ -81,7 +81,8 @@ impl Progress {
                     .planned
                     .map(|p| format!("/{}s", p.as_secs()))
                     .unwrap_or_default();
-                eprintln!("[{:>3}s{of}] {line}", window.t_s + 1);
+                // A closed stderr must not end the run.
+                let _ = writeln!(std::io::stderr(), "[{:>3}s{of}] {line}", window.t_s + 1);
             }
         }
     }

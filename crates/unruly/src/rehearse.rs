@@ -70,7 +70,10 @@ fn build_report(plan: &Plan, command: &str, result: RunResult) -> Report {
         started_at: rfc3339(result.started_at),
         duration_s: result.duration.as_secs_f64(),
         interrupted: result.interrupted,
-        settings: settings(plan),
+        settings: Settings {
+            threads: result.threads as u64,
+            ..settings(plan)
+        },
         assumptions,
         findings,
         stats: result.stats,

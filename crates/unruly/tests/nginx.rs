@@ -38,6 +38,8 @@ impl Nginx {
         let dir = temp_dir("nginx");
         std::fs::create_dir_all(dir.join("www")).unwrap();
         std::fs::write(dir.join("www/index.html"), "x".repeat(100)).unwrap();
+        std::fs::create_dir_all(dir.join("www/base")).unwrap();
+        std::fs::write(dir.join("www/base/page.html"), "y".repeat(10)).unwrap();
         let port = closed_port();
         let d = dir.display();
         let config = format!(
@@ -45,7 +47,8 @@ impl Nginx {
              events {{ worker_connections 1024; }}\n\
              http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;\n\
                fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;\n\
-               server {{ listen 127.0.0.1:{port}; root {d}/www; location / {{ }} location = /fail {{ return 502; }} }} }}\n"
+               server {{ listen 127.0.0.1:{port}; root {d}/www; location / {{ }} location = /fail {{ return 502; }}\n\
+                 location = /idle {{ keepalive_timeout 200ms; return 200 \"ok\"; }} }} }}\n"
         );
         std::fs::write(dir.join("nginx.conf"), config).unwrap();
         let child = Command::new("nginx")
@@ -131,4 +134,58 @@ fn nginx_502_is_a_server_error_finding() {
     assert_eq!(finding["count"], 100);
     assert_eq!(finding["evidence"]["status"], 502);
     assert!(finding["reproduce"].as_str().unwrap().contains("/fail"));
+}
+
+fn run_scenario(name: &str, scenario: String) -> serde_json::Value {
+    let dir = temp_dir(name);
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, scenario).unwrap();
+    let (output, _) = run(&[
+        "run",
+        path.to_str().unwrap(),
+        "--report-dir",
+        dir.to_str().unwrap(),
+        "--json",
+        "-q",
+    ]);
+    assert!(matches!(output.status.code(), Some(0)), "{}", text(&output));
+    json(&output)
+}
+
+#[test]
+fn a_target_with_a_base_path_prefixes_every_operation() {
+    let nginx = Nginx::start();
+    let report = run_scenario(
+        "base-path",
+        format!(
+            "[target]\nurl = \"http://127.0.0.1:{}/base/\"\n\n[[operation]]\npath = \"/page.html\"\n\n\
+             [workload]\nrequests = 50\nusers = 2\n",
+            nginx.port
+        ),
+    );
+    assert_eq!(
+        overall(&report)["status"]["200"],
+        50,
+        "{:#}",
+        overall(&report)
+    );
+    assert_eq!(overall(&report)["bytes_received"], 500);
+}
+
+#[test]
+fn connections_the_server_closes_while_idle_are_not_errors() {
+    let nginx = Nginx::start();
+    // nginx closes idle keep-alive connections after 200 ms; users think 300 ms.
+    let report = run_scenario(
+        "idle-close",
+        format!(
+            "[target]\nurl = \"http://127.0.0.1:{}\"\n\n[[operation]]\npath = \"/idle\"\n\n\
+             [workload]\nusers = 4\nthink_time = \"300ms\"\nduration = \"2s\"\n",
+            nginx.port
+        ),
+    );
+    let requests = overall(&report)["requests"].as_u64().unwrap();
+    assert!(requests >= 16, "{requests} requests");
+    assert_eq!(overall(&report)["errors"], 0, "{:#}", overall(&report));
+    assert_eq!(overall(&report)["status"]["200"].as_u64(), Some(requests));
 }

@@ -30,7 +30,7 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         demo.base_url()
     );
     let mut plan = unruly_plan::parse_scenario(DEMO_SCENARIO, "demo.toml")?;
-    plan.target.base_url = demo.base_url().trim_end_matches('/').to_string();
+    plan.target.base_url = demo.base_url();
     let (rehearsal, code) = perform(
         &plan,
         Output {

@@ -59,13 +59,12 @@ pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehear
     });
     progress.finish();
     let rehearsal = rehearsal?;
-    print_report(&rehearsal.report, output.json);
-    if let Some(dir) = &report_dir {
-        let path = dir.write_report(&rehearsal.report)?;
-        if !output.json {
-            println!("report: {}", path.display());
-        }
-    }
+    // Files first: a closed stdout (`| head`) must not cost the report.
+    let written = report_dir
+        .as_ref()
+        .map(|dir| dir.write_report(&rehearsal.report))
+        .transpose()?;
+    print_report(&rehearsal.report, output.json, written.as_deref());
     let code = if rehearsal.report.interrupted {
         ExitCode::Interrupted
     } else if rehearsal.has_problems() {

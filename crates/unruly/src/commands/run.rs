@@ -7,7 +7,8 @@ use crate::exit::ExitCode;
 pub(crate) fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut plan = unruly_plan::load_scenario(&args.scenario)?;
     if let Some(target) = args.target {
-        plan.target.base_url = target.trim_end_matches('/').to_string();
+        plan.target.base_url = unruly_plan::target_url(&target)
+            .map_err(|reason| anyhow::anyhow!("--target {target}: {reason}"))?;
     }
     let (_, code) = perform(
         &plan,

@@ -37,11 +37,14 @@ pub enum ErrorClass {
     /// unruly could not build or send the request (e.g. a rendered template that
     /// is not a valid URI): its own fault, never counted against the target.
     InvalidRequest,
+    /// Still waiting for its answer when the run ended (after the drain grace):
+    /// slow, but not failed. Its latency so far counts in the percentiles.
+    Unfinished,
 }
 
 impl ErrorClass {
     /// Every class, in the order reports list them; serialized as [`ErrorClass::as_str`].
-    pub const ALL: [ErrorClass; 7] = [
+    pub const ALL: [ErrorClass; 8] = [
         ErrorClass::Connect,
         ErrorClass::Timeout,
         ErrorClass::Reset,
@@ -49,6 +52,7 @@ impl ErrorClass {
         ErrorClass::Status4xx,
         ErrorClass::Status5xx,
         ErrorClass::InvalidRequest,
+        ErrorClass::Unfinished,
     ];
 
     /// The stable snake_case name of the class.
@@ -61,15 +65,20 @@ impl ErrorClass {
             ErrorClass::Status4xx => "status_4xx",
             ErrorClass::Status5xx => "status_5xx",
             ErrorClass::InvalidRequest => "invalid_request",
+            ErrorClass::Unfinished => "unfinished",
         }
     }
 
     /// Whether the class counts as an error of the target in `errors` and
     /// `error_rate`: transport failures and 5xx do; a 4xx is an answer the
-    /// client caused, and an invalid request never reached the target: both are
-    /// counted under their class but not as errors.
+    /// client caused, an invalid request never reached the target, and an
+    /// unfinished one was cut by the end of the run: they are counted under
+    /// their class but not as errors.
     pub fn is_failure(self) -> bool {
-        !matches!(self, ErrorClass::Status4xx | ErrorClass::InvalidRequest)
+        !matches!(
+            self,
+            ErrorClass::Status4xx | ErrorClass::InvalidRequest | ErrorClass::Unfinished
+        )
     }
 
     /// Index of the class in [`ErrorClass::ALL`], for dense counters.

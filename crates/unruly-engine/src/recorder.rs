@@ -142,7 +142,9 @@ impl Recorder {
             }
             // A timeout took at least this long: leaving it out would hide the
             // slowest requests from the percentiles.
-            Outcome::Failed(ErrorClass::Timeout) => record(&mut window.latency, latency),
+            Outcome::Failed(ErrorClass::Timeout | ErrorClass::Unfinished) => {
+                record(&mut window.latency, latency)
+            }
             Outcome::Failed(_) => {}
         }
         if let Some(class) = outcome.error_class() {

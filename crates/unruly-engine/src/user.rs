@@ -15,6 +15,9 @@ use unruly_core::{ErrorClass, Outcome, RenderContext, ResponseSample, SeededRng}
 
 /// How often a request whose connection closed under it is retried on a fresh one.
 const RETRIES_ON_CLOSED: usize = 2;
+/// How late past its due time a request may leave and still be timed from when
+/// it left: the granularity of tokio's timer.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
 /// Longest pause between failed connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_millis(100);
 
@@ -95,8 +98,6 @@ impl User {
                             _ = sleep_until(due.into()) => {}
                         }
                     }
-                    // Latency counts from the due time, however late the request
-                    // leaves (busy connection, busy runtime): no coordinated omission.
                     Some(due)
                 }
             };
@@ -119,7 +120,7 @@ impl User {
     }
 
     /// Sends one request of operation `op`, counting its latency from `intended`
-    /// (open model) or from now (closed model, connecting included). One
+    /// when it leaves late (open model) or from now (connecting included). One
     /// deadline, `--timeout` after the request leaves, covers connecting,
     /// retries and the answer. If the run aborts it mid-flight, the request is
     /// still recorded (see [`InFlight`]).
@@ -137,7 +138,13 @@ impl User {
         self.iteration += 1;
         self.excerpt.clear();
         let leaves = Instant::now();
-        let began = intended.unwrap_or(leaves);
+        // From the due time when the request leaves late (a busy connection, a
+        // busy runtime): no coordinated omission. Within the timer's own slack it
+        // leaves from now, so a fast target is not charged for tokio's 1 ms ticks.
+        let began = match intended {
+            Some(due) if leaves.saturating_duration_since(due) > TIMER_SLACK => due,
+            _ => leaves,
+        };
         let deadline = leaves + shared.timeout;
         let recorder = self.recorder.clone();
         let mut in_flight = InFlight {
@@ -251,7 +258,7 @@ impl User {
 }
 
 /// A request on its way. If the run's end aborts it (the drain grace ran out),
-/// dropping the guard still records it as a timeout with the time it had
+/// dropping the guard still records it as `unfinished` with the time it had
 /// taken, so the slowest requests are neither lost nor counted as never sent.
 /// A run interrupted by Ctrl-C records nothing more.
 struct InFlight<'a> {
@@ -270,7 +277,7 @@ impl Drop for InFlight<'_> {
         if let Ok(mut recorder) = self.recorder.try_borrow_mut() {
             recorder.record(
                 self.op,
-                Outcome::Failed(ErrorClass::Timeout),
+                Outcome::Failed(ErrorClass::Unfinished),
                 self.began.elapsed(),
                 0,
             );

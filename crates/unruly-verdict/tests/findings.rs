@@ -154,7 +154,9 @@ fn transport_failures_reset_protocol_and_connect_are_server_errors_timeouts_are_
     assert_eq!(findings.len(), 3);
     // Ordered by first sight: the refused connection (1.0 s), the reset, the garbage.
     assert_eq!(findings[0].evidence.error, Some(ErrorClass::Connect));
-    assert!(findings[0].summary.contains("stopped accepting connections"));
+    assert!(findings[0]
+        .summary
+        .contains("stopped accepting connections"));
     let findings = &findings[1..];
     assert_eq!(findings[0].evidence.error, Some(ErrorClass::Reset));
     assert_eq!(findings[0].evidence.status, None);

@@ -51,7 +51,8 @@ pub struct Operation {
     pub headers: Vec<(String, Template)>,
     /// Request body, if any.
     pub body: Option<Template>,
-    /// Relative weight when users pick operations at random; 0 means "in order".
+    /// Relative weight when users pick operations at random: 0 is never picked
+    /// (unless every weight is 0: then all are equally likely).
     pub weight: u32,
 }
 
@@ -88,6 +89,16 @@ pub enum Workload {
         /// Arrival-rate stages, in order.
         stages: Vec<Stage>,
     },
+}
+
+impl Workload {
+    /// Connections the workload uses: one per user (closed) or the carriers (open).
+    pub fn connections(&self) -> usize {
+        match self {
+            Workload::Closed { users, .. } => *users,
+            Workload::Open { connections, .. } => *connections,
+        }
+    }
 }
 
 /// One stage of an open workload's arrival rate.
@@ -127,6 +138,24 @@ pub enum StopCondition {
     Duration(Duration),
     /// After this many requests have completed (or failed).
     Requests(u64),
+}
+
+impl StopCondition {
+    /// The planned duration, when the run is bounded by time.
+    pub fn duration(&self) -> Option<Duration> {
+        match self {
+            StopCondition::Duration(duration) => Some(*duration),
+            StopCondition::Requests(_) => None,
+        }
+    }
+
+    /// The planned number of requests, when the run is bounded by count.
+    pub fn requests(&self) -> Option<u64> {
+        match self {
+            StopCondition::Duration(_) => None,
+            StopCondition::Requests(count) => Some(*count),
+        }
+    }
 }
 
 /// An assumption written as data, e.g. `p99("GET /products") < "300ms"`.

@@ -149,11 +149,6 @@ impl Endpoint {
         })
     }
 
-    /// The resolved addresses.
-    pub fn addrs(&self) -> &[SocketAddr] {
-        &self.addrs
-    }
-
     /// Opens connection number `index` (addresses are used in turn).
     pub(crate) async fn connect(&self, index: usize) -> Result<Connected, ConnectFailure> {
         let addr = self.addrs[index % self.addrs.len()];

@@ -40,7 +40,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
-use unruly_core::{Plan, ResponseSample, Stats, StopCondition, Window, Workload};
+use unruly_core::{Plan, ResponseSample, Stats, Window, Workload};
 
 /// How long a connection may take to accept before the run, in the preflight check.
 const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -80,13 +80,26 @@ pub fn preflight(plan: &Plan) -> Result<Endpoint, EngineError> {
     Ok(endpoint)
 }
 
-/// Runs `plan`, calling `on_window` with each second's aggregates shortly after
+/// What [`run`] reports while it goes on.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// The target passed the preflight check and load begins now.
+    Started {
+        /// Wall-clock start of the load (the report's `started_at`).
+        at: SystemTime,
+    },
+    /// One settled second of aggregates.
+    Window(&'a Window),
+}
+
+/// Runs `plan`, calling `on_progress` when load starts and with each second's
+/// aggregates shortly after
 /// it ends. Cancelling `interrupt` stops the run early; what was measured until
 /// then is returned, with `interrupted` set.
 pub fn run(
     plan: &Plan,
     interrupt: CancellationToken,
-    mut on_window: impl FnMut(&Window),
+    mut on_progress: impl FnMut(Progress<'_>),
 ) -> Result<RunResult, EngineError> {
     let endpoint = preflight(plan)?;
     let operations = plan
@@ -115,20 +128,15 @@ pub fn run(
             Some(ArrivalSchedule::new(stages)),
         ),
     };
-    let mut deadline = match plan.stop {
-        StopCondition::Duration(duration) => Some(duration),
-        StopCondition::Requests(_) => None,
-    };
+    let mut deadline = plan.stop.duration();
     if let Some(schedule) = &schedule {
         deadline = Some(deadline.map_or(schedule.duration(), |d| d.min(schedule.duration())));
     }
-    let budget = match plan.stop {
-        StopCondition::Requests(n) => Some(n),
-        StopCondition::Duration(_) => None,
-    };
+    let budget = plan.stop.requests();
     let threads = plan.threads.clamp(1, users.max(1));
     let started_at = SystemTime::now();
     let start = Instant::now();
+    on_progress(Progress::Started { at: started_at });
     let shared = Arc::new(Shared {
         endpoint,
         operations,
@@ -230,7 +238,7 @@ pub fn run(
                 start + Duration::from_secs(collector.settled_seconds()) < ended
             })
         {
-            on_window(collector.settle_next());
+            on_progress(Progress::Window(collector.settle_next()));
         }
     }
     for handle in handles {
@@ -241,7 +249,7 @@ pub fn run(
         receive(message, &mut collector);
     }
     while collector.has_pending() {
-        on_window(collector.settle_next());
+        on_progress(Progress::Window(collector.settle_next()));
     }
     let ended = issuing_ended.unwrap_or_else(Instant::now);
     let duration = ended.saturating_duration_since(start);

@@ -1,8 +1,8 @@
 //! The spine: plan → engine → verdict → report.
 
 use std::time::SystemTime;
-use unruly_core::{Event, Plan, Report, Settings, Stage, StopCondition, Workload, SCHEMA_VERSION};
-use unruly_engine::{CancellationToken, EngineError, RunResult};
+use unruly_core::{Event, Plan, Report, Settings, Stage, Workload, SCHEMA_VERSION};
+use unruly_engine::{CancellationToken, EngineError, Progress, RunResult};
 
 /// A finished (or interrupted) rehearsal.
 #[derive(Debug, Clone)]
@@ -30,23 +30,14 @@ pub fn rehearse(
     interrupt: CancellationToken,
     mut on_event: impl FnMut(&Event),
 ) -> Result<Rehearsal, EngineError> {
-    let started_at = SystemTime::now();
-    let mut started = false;
-    let mut emit_start = |on_event: &mut dyn FnMut(&Event)| {
-        if !started {
-            started = true;
-            on_event(&Event::Start {
-                target: plan.target.base_url.clone(),
-                started_at: rfc3339(started_at),
-                seed: plan.seed,
-            });
-        }
-    };
-    let result = unruly_engine::run(plan, interrupt, |window| {
-        emit_start(&mut on_event);
-        on_event(&Event::Window(window.clone()));
+    let result = unruly_engine::run(plan, interrupt, |progress| match progress {
+        Progress::Started { at } => on_event(&Event::Start {
+            target: plan.target.base_url.clone(),
+            started_at: rfc3339(at),
+            seed: plan.seed,
+        }),
+        Progress::Window(window) => on_event(&Event::Window(window.clone())),
     })?;
-    emit_start(&mut on_event);
     let report = build_report(plan, command, result);
     for finding in &report.findings {
         on_event(&Event::Finding(finding.clone()));
@@ -93,17 +84,13 @@ fn settings(plan: &Plan) -> Settings {
             stages.iter().map(describe_stage).collect(),
         ),
     };
-    let (planned_duration_s, planned_requests) = match plan.stop {
-        StopCondition::Duration(d) => (Some(d.as_secs_f64()), None),
-        StopCondition::Requests(n) => (None, Some(n)),
-    };
     Settings {
         model: model.to_string(),
         connections: connections as u64,
         threads: plan.threads as u64,
         timeout_ms: plan.timeout.as_millis() as u64,
-        planned_duration_s,
-        planned_requests,
+        planned_duration_s: plan.stop.duration().map(|d| d.as_secs_f64()),
+        planned_requests: plan.stop.requests(),
         stages,
         operations: plan.operations.iter().map(|op| op.name.clone()).collect(),
     }

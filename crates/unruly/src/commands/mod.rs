@@ -12,7 +12,7 @@ use crate::output::{print_report, ReportDir};
 use crate::progress::Progress;
 use crate::rehearse::{rehearse, Rehearsal};
 use std::path::Path;
-use unruly_core::{Plan, StopCondition};
+use unruly_core::Plan;
 
 /// Runs a parsed command line.
 pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -35,21 +35,17 @@ pub(crate) struct Output<'a> {
 /// Runs `plan` with live progress, streams events, writes the report files and
 /// prints the summary. Ctrl-C ends the run early and still writes everything.
 pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehearsal, ExitCode)> {
-    let limit = unruly_engine::raise_open_file_limit(connections(plan) as u64);
+    let limit = unruly_engine::raise_open_file_limit(plan.workload.connections() as u64);
     if !limit.sufficient {
         eprintln!(
             "warning: the open-file limit is {} and cannot be raised to fit {} connections; \
              some will fail to connect. Raise it with `ulimit -n` (hard limit) and retry.",
             limit.current,
-            connections(plan)
+            plan.workload.connections()
         );
     }
     let mut report_dir = output.report_dir.map(ReportDir::create).transpose()?;
-    let planned = match plan.stop {
-        StopCondition::Duration(d) => Some(d),
-        StopCondition::Requests(_) => None,
-    };
-    let mut progress = Progress::new(output.quiet, planned);
+    let mut progress = Progress::new(output.quiet, plan.stop.duration());
     let interrupt = crate::interrupt::on_ctrl_c();
     let rehearsal = rehearse(plan, output.command, interrupt, |event| {
         progress.event(event);
@@ -73,11 +69,4 @@ pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehear
         ExitCode::Clean
     };
     Ok((rehearsal, code))
-}
-
-fn connections(plan: &Plan) -> usize {
-    match &plan.workload {
-        unruly_core::Workload::Closed { users, .. } => *users,
-        unruly_core::Workload::Open { connections, .. } => *connections,
-    }
 }

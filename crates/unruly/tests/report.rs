@@ -120,30 +120,48 @@ check = 'p50("home") < "1s"'
     );
 }
 
-#[test]
-fn ctrl_c_stops_the_run_and_still_writes_the_report() {
-    let server = TestServer::start(Behaviour::Fast).unwrap();
-    let dir = temp_dir("interrupt");
+/// Starts `unruly run` on a scenario of one `GET /` against `server` with
+/// `workload`, and waits until the server has seen `requests` requests.
+fn start_run(
+    server: &TestServer,
+    name: &str,
+    workload: &str,
+    requests: u64,
+) -> (std::process::Child, std::path::PathBuf) {
+    let dir = temp_dir(name);
     let file = scenario(
         &dir,
         server.url().trim_end_matches('/'),
-        "[[operation]]\npath = \"/\"\n\n[workload]\nusers = 2\nthink_time = \"1ms\"\nduration = \"60s\"\n",
+        &format!("[[operation]]\npath = \"/\"\n\n[workload]\n{workload}"),
     );
-    let started = Instant::now();
     let child = unruly()
         .args(["run", &file, "--report-dir", dir.to_str().unwrap(), "-q"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until load is flowing, then interrupt like a terminal's Ctrl-C.
-    while server.requests() < 50 {
+    let started = Instant::now();
+    while server.requests() < requests {
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "load never started"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
+    (child, dir)
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_still_writes_the_report() {
+    let server = TestServer::start(Behaviour::Fast).unwrap();
+    let started = Instant::now();
+    // Load is flowing: interrupt like a terminal's Ctrl-C.
+    let (child, dir) = start_run(
+        &server,
+        "interrupt",
+        "users = 2\nthink_time = \"1ms\"\nduration = \"60s\"\n",
+        50,
+    );
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -163,26 +181,12 @@ fn ctrl_c_stops_the_run_and_still_writes_the_report() {
 #[test]
 fn a_target_that_dies_mid_run_still_gets_a_complete_report() {
     let server = TestServer::start(Behaviour::Fast).unwrap();
-    let dir = temp_dir("dying");
-    let file = scenario(
-        &dir,
-        server.url().trim_end_matches('/'),
-        "[[operation]]\npath = \"/\"\n\n[workload]\nusers = 2\nthink_time = \"2ms\"\nduration = \"3s\"\n",
+    let (child, dir) = start_run(
+        &server,
+        "dying",
+        "users = 2\nthink_time = \"2ms\"\nduration = \"3s\"\n",
+        20,
     );
-    let child = unruly()
-        .args(["run", &file, "--report-dir", dir.to_str().unwrap(), "-q"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while server.requests() < 20 {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "load never started"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
     drop(server);
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
@@ -198,8 +202,6 @@ fn a_target_that_dies_mid_run_still_gets_a_complete_report() {
         .iter()
         .map(|f| f["kind"].as_str().unwrap())
         .collect();
-    assert!(
-        kinds.contains(&"server_error") || errors_of(&report, "connect") > 0,
-        "{kinds:?}"
-    );
+    // It accepted connections before, so refusing them now is the target's failure.
+    assert!(kinds.contains(&"server_error"), "{kinds:?}");
 }

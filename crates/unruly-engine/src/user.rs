@@ -183,12 +183,14 @@ impl User {
             let sent = Some(built.sent);
             let wants_excerpt =
                 |status: u16| recorder.borrow().wants_sample(op, Outcome::Status(status));
-            let exchange = connection.exchange(
+            // Boxed while in flight: the exchange is the largest part of a
+            // user's future, and 10,000 idle users should not each carry it.
+            let exchange = Box::pin(connection.exchange(
                 built.request,
                 &mut self.excerpt,
                 &wants_excerpt,
                 shared.max_body_bytes,
-            );
+            ));
             let failure = match timeout_at(deadline.into(), exchange).await {
                 Ok(Ok(answer)) => {
                     break Attempt {

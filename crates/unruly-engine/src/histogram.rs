@@ -30,7 +30,7 @@ pub(crate) fn summarize(histogram: &Histogram<u64>) -> LatencySummary {
     LatencySummary {
         min: ms(histogram.min()),
         // Microsecond precision, like the percentiles.
-        mean: (histogram.mean()).round() / 1000.0,
+        mean: histogram.mean().round() / 1000.0,
         p50: ms(histogram.value_at_quantile(0.50)),
         p90: ms(histogram.value_at_quantile(0.90)),
         p99: ms(histogram.value_at_quantile(0.99)),

@@ -84,22 +84,6 @@ pub(crate) enum Message {
     Done,
 }
 
-/// Key of a sampled outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SampleKey {
-    Status(u16),
-    Failed(ErrorClass),
-}
-
-impl From<Outcome> for SampleKey {
-    fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Status(code) => SampleKey::Status(code),
-            Outcome::Failed(class) => SampleKey::Failed(class),
-        }
-    }
-}
-
 /// One thread's recorder.
 pub(crate) struct Recorder {
     start: Instant,
@@ -108,7 +92,7 @@ pub(crate) struct Recorder {
     dirty: bool,
     tx: Sender<Message>,
     /// Kept samples per operation (a few each: a linear scan beats hashing).
-    samples: Vec<Vec<(SampleKey, ResponseSample)>>,
+    samples: Vec<Vec<(Outcome, ResponseSample)>>,
 }
 
 impl Recorder {
@@ -151,24 +135,25 @@ impl Recorder {
             window.errors[class.index()] += 1;
         }
         self.dirty = true;
-        let key = SampleKey::from(outcome);
-        if let Some((_, sample)) = self.samples[op].iter_mut().find(|(k, _)| *k == key) {
+        if let Some((_, sample)) = self.samples[op]
+            .iter_mut()
+            .find(|(kept, _)| *kept == outcome)
+        {
             sample.count += 1;
         }
     }
 
     /// Whether a request of `op` with this outcome should be kept as a sample.
     pub fn wants_sample(&self, op: usize, outcome: Outcome) -> bool {
-        let key = SampleKey::from(outcome);
         let kept = &self.samples[op];
-        kept.len() < MAX_SAMPLES_PER_OPERATION && !kept.iter().any(|(k, _)| *k == key)
+        kept.len() < MAX_SAMPLES_PER_OPERATION && !kept.iter().any(|(seen, _)| *seen == outcome)
     }
 
     /// Keeps `sample` (call before [`Recorder::record`] of the same request, which counts it).
     pub fn keep_sample(&mut self, op: usize, outcome: Outcome, mut sample: ResponseSample) {
         sample.first_seen_s = self.start.elapsed().as_secs_f64();
         sample.count = 0;
-        self.samples[op].push((outcome.into(), sample));
+        self.samples[op].push((outcome, sample));
     }
 
     /// Sends the current partial window, if anything was recorded.

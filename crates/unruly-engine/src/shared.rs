@@ -4,11 +4,20 @@
 use crate::endpoint::Endpoint;
 use crate::request::PreparedOperation;
 use crate::schedule::ArrivalSchedule;
-use crate::user::Claim;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use unruly_core::SeededRng;
+
+/// What a user may do next.
+pub(crate) enum Claim {
+    /// Nothing more to send.
+    Stop,
+    /// Send now (closed model).
+    Now,
+    /// Send at this instant (open model).
+    Due(Instant),
+}
 
 /// Read-mostly state shared by all users on all threads.
 pub(crate) struct Shared {

@@ -4,7 +4,7 @@
 use crate::connection::{Connection, ExchangeError};
 use crate::recorder::Recorder;
 use crate::request::Sent;
-use crate::shared::Shared;
+use crate::shared::{Claim, Shared};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -20,16 +20,6 @@ const RETRIES_ON_CLOSED: usize = 2;
 const TIMER_SLACK: Duration = Duration::from_millis(2);
 /// Longest pause between failed connection attempts.
 const MAX_BACKOFF: Duration = Duration::from_millis(100);
-
-/// What a user may do next.
-pub(crate) enum Claim {
-    /// Nothing more to send.
-    Stop,
-    /// Send now (closed model).
-    Now,
-    /// Send at this instant (open model).
-    Due(Instant),
-}
 
 /// The result of one request.
 struct Attempt {

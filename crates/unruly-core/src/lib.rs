@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod event;
 pub mod finding;
 pub mod outcome;
@@ -15,6 +16,10 @@ pub mod rng;
 pub mod sample;
 pub mod template;
 
+pub use api::{
+    ApiBody, ApiLink, ApiOperation, ApiParameter, ApiResponse, ApiSpec, MediaType,
+    ParameterLocation, ParameterStyle,
+};
 pub use event::Event;
 pub use finding::{Evidence, Finding, FindingKind, Severity};
 pub use outcome::{ErrorClass, Outcome};

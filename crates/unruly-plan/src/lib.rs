@@ -11,12 +11,15 @@
 //! * [`plan_from_load_options`]: the quick benchmark of `unruly load URL`.
 //! * [`starter_scenario`]: a commented scenario for `unruly init`, optionally
 //!   from an OpenAPI 3.0/3.1 document.
+//! * [`import_openapi`]: an OpenAPI 3.0/3.1 document (JSON or YAML) as an
+//!   [`unruly_core::ApiSpec`], schemas in JSON Schema 2020-12.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod assumption;
 pub mod duration;
 mod error;
+mod import;
 pub mod load_options;
 mod openapi;
 mod position;
@@ -29,13 +32,14 @@ mod workload;
 pub use assumption::{parse_assumption, AssumptionError};
 pub use duration::parse_duration;
 pub use error::{PlanError, PlanErrors};
+pub use import::import_openapi;
 
 pub use scenario::{
     load_scenario, parse_scenario, parse_scenario_with_env, DEFAULT_MAX_BODY_BYTES, DEFAULT_SEED,
     DEFAULT_TIMEOUT,
 };
 
-pub use load_options::{plan_from_load_options, FlagError, LoadOptions};
+pub use load_options::{parse_header_flag, plan_from_load_options, FlagError, LoadOptions};
 pub use starter::{starter_scenario, OpenApiSource};
 
 /// Validates a target base URL given outside a scenario (e.g. `--target`):

@@ -105,6 +105,34 @@ fn flag_error(flag: &'static str, value: impl ToString, message: impl Into<Strin
     }
 }
 
+/// Parses a `-H 'Name: value'` flag: a header name of letters, digits and `-`,
+/// a value without line breaks (both trimmed).
+pub fn parse_header_flag(raw: &str) -> Result<(String, String), FlagError> {
+    let Some((name, value)) = raw.split_once(':') else {
+        return Err(flag_error(
+            flags::HEADER,
+            raw,
+            "expected `Name: value`, e.g. -H 'Accept: application/json'",
+        ));
+    };
+    let name = name.trim();
+    if !is_header_name(name) {
+        return Err(flag_error(
+            flags::HEADER,
+            raw,
+            format!("\"{name}\" is not a valid header name: expected letters, digits and `-`"),
+        ));
+    }
+    if value.contains(['\r', '\n']) {
+        return Err(flag_error(
+            flags::HEADER,
+            raw,
+            "a header value cannot contain a line break",
+        ));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
 /// Builds the plan of `unruly load`: one operation named `METHOD /path?query`
 /// against `scheme://host:port`; a closed model with `connections` users and
 /// no think time, or with `rate` an open model holding that rate.
@@ -130,29 +158,8 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
 
     let mut headers = Vec::with_capacity(o.headers.len());
     for raw in &o.headers {
-        let Some((name, value)) = raw.split_once(':') else {
-            return Err(flag_error(
-                flags::HEADER,
-                raw,
-                "expected `Name: value`, e.g. -H 'Accept: application/json'",
-            ));
-        };
-        let name = name.trim();
-        if !is_header_name(name) {
-            return Err(flag_error(
-                flags::HEADER,
-                raw,
-                format!("\"{name}\" is not a valid header name: expected letters, digits and `-`"),
-            ));
-        }
-        if value.contains(['\r', '\n']) {
-            return Err(flag_error(
-                flags::HEADER,
-                raw,
-                "a header value cannot contain a line break",
-            ));
-        }
-        headers.push((name.to_string(), Template::literal(value.trim())));
+        let (name, value) = parse_header_flag(raw)?;
+        headers.push((name, Template::literal(&value)));
     }
 
     if o.connections == 0 || o.connections > MAX_CONNECTIONS {

@@ -33,20 +33,7 @@ pub(crate) struct Spec {
 
 /// Reads `source` (JSON or YAML).
 pub(crate) fn read_spec(source: &OpenApiSource) -> Result<Spec, PlanError> {
-    let root: Value = serde_yaml::from_str(&source.text).map_err(|e| {
-        let text = e.to_string();
-        let text = text
-            .find(" at line ")
-            .map_or(text.as_str(), |i| &text[..i])
-            .to_string();
-        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
-        PlanError {
-            file: source.name.clone(),
-            line,
-            column,
-            message: format!("not a valid YAML or JSON document: {text}"),
-        }
-    })?;
+    let (root, _version) = read_document(source)?;
     let at_key = |key: &str, message: String| {
         let (line, column) = find_key(&source.text, key).unwrap_or((0, 0));
         PlanError {
@@ -56,37 +43,6 @@ pub(crate) fn read_spec(source: &OpenApiSource) -> Result<Spec, PlanError> {
             message,
         }
     };
-    if !root.is_mapping() {
-        return Err(PlanError::whole_file(
-            &source.name,
-            "expected an OpenAPI 3.0 or 3.1 document: a mapping with `openapi: 3.x` at the top",
-        ));
-    }
-    if root.get("swagger").is_some() {
-        return Err(at_key(
-            "swagger",
-            "Swagger 2.0 is not supported: expected an OpenAPI 3.0 or 3.1 document (convert it first, e.g. with swagger2openapi)".into(),
-        ));
-    }
-    match root.get("openapi") {
-        None => {
-            return Err(PlanError::whole_file(
-                &source.name,
-                "no `openapi` version: expected `openapi: 3.0.x` or `3.1.x` at the top",
-            ))
-        }
-        Some(v) => {
-            let version = scalar(v).unwrap_or_default();
-            if !version.starts_with("3.") && version != "3" {
-                return Err(at_key(
-                    "openapi",
-                    format!(
-                        "openapi version \"{version}\" is not supported: expected 3.0.x or 3.1.x"
-                    ),
-                ));
-            }
-        }
-    }
     let mut operations = Vec::new();
     match root.get("paths") {
         None | Some(Value::Null) => {}
@@ -125,6 +81,71 @@ pub(crate) fn read_spec(source: &OpenApiSource) -> Result<Spec, PlanError> {
             .and_then(scalar),
         operations,
     })
+}
+
+/// Parses `source` (JSON or YAML) and checks that it is an OpenAPI 3.x
+/// document: a mapping, not Swagger 2.0, with an `openapi: 3.x` version.
+///
+/// Returns the document as parsed and the version as written. Errors are
+/// located: parse errors where the parser stopped, version problems at
+/// their key.
+pub(crate) fn read_document(source: &OpenApiSource) -> Result<(Value, String), PlanError> {
+    let root: Value = serde_yaml::from_str(&source.text).map_err(|e| {
+        let text = e.to_string();
+        let text = text
+            .find(" at line ")
+            .map_or(text.as_str(), |i| &text[..i])
+            .to_string();
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        PlanError {
+            file: source.name.clone(),
+            line,
+            column,
+            message: format!("not a valid YAML or JSON document: {text}"),
+        }
+    })?;
+    let at_key = |key: &str, message: String| {
+        let (line, column) = find_key(&source.text, key).unwrap_or((0, 0));
+        PlanError {
+            file: source.name.clone(),
+            line,
+            column,
+            message,
+        }
+    };
+    if !root.is_mapping() {
+        return Err(PlanError::whole_file(
+            &source.name,
+            "expected an OpenAPI 3.0 or 3.1 document: a mapping with `openapi: 3.x` at the top",
+        ));
+    }
+    if root.get("swagger").is_some() {
+        return Err(at_key(
+            "swagger",
+            "Swagger 2.0 is not supported: expected an OpenAPI 3.0 or 3.1 document (convert it first, e.g. with swagger2openapi)".into(),
+        ));
+    }
+    let version = match root.get("openapi") {
+        None => {
+            return Err(PlanError::whole_file(
+                &source.name,
+                "no `openapi` version: expected `openapi: 3.0.x` or `3.1.x` at the top",
+            ))
+        }
+        Some(v) => {
+            let version = scalar(v).unwrap_or_default();
+            if !version.starts_with("3.") && version != "3" {
+                return Err(at_key(
+                    "openapi",
+                    format!(
+                        "openapi version \"{version}\" is not supported: expected 3.0.x or 3.1.x"
+                    ),
+                ));
+            }
+            version
+        }
+    };
+    Ok((root, version))
 }
 
 fn read_operation(
@@ -383,7 +404,7 @@ fn percent_encode(text: &str) -> String {
 
 /// The 1-based line and column of a top-level `key` (YAML `key:` at the
 /// start of a line, or JSON `"key"`).
-fn find_key(text: &str, key: &str) -> Option<(usize, usize)> {
+pub(crate) fn find_key(text: &str, key: &str) -> Option<(usize, usize)> {
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
         if line.starts_with(key) && line[key.len()..].trim_start().starts_with(':') {

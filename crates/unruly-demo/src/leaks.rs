@@ -25,6 +25,42 @@ pub(crate) fn rust_parse_panic(error: &ParseIntError) -> String {
     )
 }
 
+/// What Rust panics with when `&text[..index]` cuts a character in two, as the default
+/// panic hook prints it: the source location, the character and its bytes, and the text
+/// (cut to 256 bytes, as the standard library does). `None` when `index` is a character
+/// boundary (or past the end), where the slice does not panic.
+pub(crate) fn byte_slice_panic(text: &str, index: usize) -> Option<String> {
+    /// How much of the text the standard library shows.
+    const MAX_DISPLAY: usize = 256;
+    if index >= text.len() || text.is_char_boundary(index) {
+        return None;
+    }
+    let start = floor_char_boundary(text, index);
+    let ch = text[start..].chars().next()?;
+    let end = start + ch.len_utf8();
+    let cut = floor_char_boundary(text, MAX_DISPLAY.min(text.len()));
+    let ellipsis = if cut < text.len() { "[...]" } else { "" };
+    Some(format!(
+        "thread 'tokio-runtime-worker' panicked at src/users.rs:42:23:\n\
+         byte index {index} is not a char boundary; it is inside {ch:?} (bytes {start}..{end}) \
+         of `{}`{ellipsis}\n\
+         note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+        &text[..cut]
+    ))
+}
+
+/// The last character boundary at or before `index` (which is at most `text.len()`).
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    (0..=index)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
+}
+
+/// The body a panic-catching middleware answers with (tower-http's `CatchPanic` says the
+/// same): no details, but a 500 all the same.
+pub(crate) const SERVICE_PANICKED: &str = "Service panicked";
+
 /// A Spring-style stack trace for an empty search term.
 pub(crate) fn java_empty_search() -> String {
     "java.lang.IllegalArgumentException: search term must not be empty\n\
@@ -75,6 +111,42 @@ mod tests {
     #[test]
     fn traceback_names_the_key() {
         assert!(python_key_error(21).ends_with("KeyError: 21\n"));
+    }
+
+    #[test]
+    fn byte_slice_panic_reads_like_the_standard_library() {
+        let name = format!("{}é and more", "a".repeat(15));
+        // What `&name[..16]` really panics with.
+        let real = std::panic::catch_unwind(|| name[..16].len())
+            .expect_err("the slice panics")
+            .downcast::<String>()
+            .expect("a formatted message");
+        let page = byte_slice_panic(&name, 16).expect("a panic");
+        assert!(page.starts_with("thread 'tokio-runtime-worker' panicked at src/users.rs:42:23:\n"));
+        // Newer toolchains say "end byte index 16 ...": the rest is the same.
+        let message = page.lines().nth(1).expect("a message line");
+        assert!(real.ends_with(message), "{real}\n{message}");
+        assert!(real.contains("it is inside 'é' (bytes 15..17)"), "{real}");
+        assert!(page.ends_with("to display a backtrace\n"));
+
+        let long = format!("{}{}", "a".repeat(15), "é".repeat(200));
+        let real = std::panic::catch_unwind(|| long[..16].len())
+            .expect_err("the slice panics")
+            .downcast::<String>()
+            .expect("a formatted message");
+        let page = byte_slice_panic(&long, 16).expect("a panic");
+        let message = page.lines().nth(1).expect("a message line");
+        assert!(real.ends_with(message), "{real}\n{message}");
+        assert!(real.ends_with("[...]"), "{real}");
+    }
+
+    #[test]
+    fn byte_slice_panic_only_inside_a_character() {
+        assert_eq!(byte_slice_panic("short", 16), None);
+        assert_eq!(byte_slice_panic(&"a".repeat(20), 16), None);
+        assert_eq!(byte_slice_panic(&"🎉".repeat(5), 16), None);
+        assert!(byte_slice_panic(&"田".repeat(6), 16).is_some());
+        assert!(byte_slice_panic(&format!("ab{}", "\u{200b}".repeat(6)), 16).is_some());
     }
 
     #[test]

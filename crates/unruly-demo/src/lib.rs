@@ -1,10 +1,23 @@
 //! The embedded demo service of unruly: a small shop-like JSON API (products, search,
-//! orders) with an OpenAPI 3.0.3 document at `/openapi.json`.
+//! orders, users) with an OpenAPI 3.0.3 document at `/openapi.json`.
 //!
-//! It comes in two variants. [`Variant::Buggy`] has production bugs planted in it (listed in
-//! [`PLANTED_BUGS`]): leaky 500s, a global lock, an overselling race, lax validation and a
-//! memory leak. [`Variant::Correct`] answers exactly as its OpenAPI document says, so that
-//! anything unruly reports against it is a false positive.
+//! It comes in two variants. [`Variant::Buggy`] has production bugs planted in it, listed in
+//! [`PLANTED_BUGS`] with the [`Trigger`] each needs:
+//!
+//! - found from inputs alone ([`Trigger::Input`], what `unruly explore` finds from the
+//!   OpenAPI document): leaky 500s (a Python traceback, a Rust panic, an SQL error, a Java
+//!   trace), a division by a `limit` of 0, a name cut inside a character, an email check
+//!   with catastrophic backtracking, lax bounds on orders, a `null` the schema forbids and a
+//!   response in an undocumented content type;
+//! - found under load ([`Trigger::Load`]): a global lock;
+//! - found by concurrent requests ([`Trigger::Concurrency`]): an overselling race;
+//! - found by watching the process ([`Trigger::Watch`]): a memory leak.
+//!
+//! [`Variant::Correct`] answers exactly as its OpenAPI document says: it validates request
+//! bodies against the document's own schemas (JSON Schema draft 2020-12, formats asserted),
+//! path and query integers in their canonical spelling, the body's media type (415) and size
+//! (413, read and dropped up to 256 MiB so that the client sees the answer), and documents
+//! every status it answers. Anything unruly reports against it is a false positive.
 //!
 //! Run it inside a runtime you own with [`serve`], or on its own thread with [`DemoHandle`]:
 //!
@@ -19,7 +32,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod backtrack;
+mod body;
 mod bugs;
+mod clock;
 mod handle;
 mod handlers;
 mod leaks;
@@ -28,8 +44,11 @@ mod respond;
 mod router;
 mod server;
 mod shop;
+mod users;
+mod validate;
 
-pub use bugs::{PlantedBug, PLANTED_BUGS};
+pub use backtrack::backtracking_steps;
+pub use bugs::{PlantedBug, Trigger, PLANTED_BUGS};
 pub use handle::DemoHandle;
 pub use server::serve;
 
@@ -59,7 +78,9 @@ impl std::fmt::Display for Variant {
 }
 
 /// The OpenAPI 3.0.3 document of the demo service (the same for both variants: it is what
-/// the service promises, not what the buggy one does), as served at `/openapi.json`.
+/// the service promises, not what the buggy one does), as served at `/openapi.json`. It uses
+/// no keyword that only OpenAPI 3.0 knows (`nullable`, boolean `exclusiveMinimum`), so its
+/// schemas are also valid JSON Schema draft 2020-12 as they stand.
 pub fn openapi_json() -> &'static str {
     include_str!("openapi.json")
 }

@@ -40,6 +40,9 @@ pub(crate) enum ApiError {
     /// 413: the body is larger than [`MAX_BODY`].
     #[error("request body larger than {MAX_BODY} bytes")]
     PayloadTooLarge,
+    /// 415: the body is not declared as JSON.
+    #[error("the body must be sent as Content-Type: application/json")]
+    UnsupportedMediaType,
 }
 
 impl ApiError {
@@ -52,6 +55,7 @@ impl ApiError {
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -100,7 +104,12 @@ pub(crate) fn static_json(document: &'static str) -> Response<Body> {
 
 /// A `500` with a plain-text page: how the buggy variant fails.
 pub(crate) fn leaky_500(page: String) -> Response<Body> {
-    with_body(StatusCode::INTERNAL_SERVER_ERROR, TEXT, Bytes::from(page))
+    text(StatusCode::INTERNAL_SERVER_ERROR, page)
+}
+
+/// A plain-text response (`text/plain; charset=utf-8`): never one the spec documents.
+pub(crate) fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    with_body(status, TEXT, body.into())
 }
 
 fn with_body(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Body> {

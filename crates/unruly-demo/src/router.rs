@@ -3,7 +3,7 @@
 use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
-use crate::handlers::{self, orders, products, search};
+use crate::handlers::{self, orders, products, search, users};
 use crate::respond::{ApiError, Body};
 use crate::shop::Shop;
 
@@ -31,6 +31,8 @@ async fn dispatch(request: Request<Incoming>, shop: &Shop) -> Result<Response<Bo
         Route::Search => search::search(shop, query),
         Route::Orders => orders::create(shop, request).await,
         Route::Order(id) => orders::get(shop, id),
+        Route::Users => users::create(shop, request).await,
+        Route::User(id) => users::get(shop, id),
     }
 }
 
@@ -44,6 +46,8 @@ enum Route<'a> {
     Search,
     Orders,
     Order(&'a str),
+    Users,
+    User(&'a str),
 }
 
 impl<'a> Route<'a> {
@@ -55,11 +59,14 @@ impl<'a> Route<'a> {
             "/products" => Route::Products,
             "/search" => Route::Search,
             "/orders" => Route::Orders,
+            "/users" => Route::Users,
             _ => {
                 if let Some(id) = item(path, "/products/") {
                     Route::Product(id)
+                } else if let Some(id) = item(path, "/orders/") {
+                    Route::Order(id)
                 } else {
-                    Route::Order(item(path, "/orders/")?)
+                    Route::User(item(path, "/users/")?)
                 }
             }
         })
@@ -68,7 +75,7 @@ impl<'a> Route<'a> {
     /// The one method the route answers.
     fn method(self) -> Method {
         match self {
-            Route::Orders => Method::POST,
+            Route::Orders | Route::Users => Method::POST,
             _ => Method::GET,
         }
     }
@@ -76,7 +83,7 @@ impl<'a> Route<'a> {
     /// That method, for an `Allow` header.
     fn allow(self) -> &'static str {
         match self {
-            Route::Orders => "POST",
+            Route::Orders | Route::Users => "POST",
             _ => "GET",
         }
     }
@@ -97,6 +104,10 @@ mod tests {
         assert_eq!(Route::of("/products/7"), Some(Route::Product("7")));
         assert_eq!(Route::of("/orders/x"), Some(Route::Order("x")));
         assert_eq!(Route::of("/orders"), Some(Route::Orders));
+        assert_eq!(Route::of("/users"), Some(Route::Users));
+        assert_eq!(Route::of("/users/12"), Some(Route::User("12")));
+        assert_eq!(Route::of("/users/"), None);
+        assert_eq!(Route::of("/users/1/x"), None);
         assert_eq!(Route::of("/orders/"), None);
         assert_eq!(Route::of("/"), None);
         assert_eq!(Route::of("/health/"), None);

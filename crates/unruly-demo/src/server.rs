@@ -38,6 +38,7 @@ pub async fn serve(
     variant: Variant,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    crate::validate::prepare();
     let shop = Arc::new(Shop::new(variant));
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).keep_alive(true);

@@ -1,12 +1,13 @@
-//! The in-memory state of the shop: products with their stock, orders, and (in the buggy
-//! variant) the leaked request bodies.
+//! The in-memory state of the shop: products with their stock, orders, users, the last log
+//! lines, and (in the buggy variant) the leaked request bodies.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
 
+use crate::users::{UserStore, MAX_USERS};
 use crate::Variant;
 
 /// The seeded catalogue: `(name, price_cents, stock)`, ids 1..=20 in order. Products 3 and 13
@@ -42,6 +43,9 @@ pub(crate) const LEAK_PER_REQUEST: usize = 16 * 1024;
 
 /// The most the buggy variant ever leaks, so the demo can never take the machine down.
 pub(crate) const LEAK_CAP: usize = 256 * 1024 * 1024;
+
+/// How many log lines the shop keeps.
+const LOG_LINES: usize = 64;
 
 /// A product and its live stock.
 #[derive(Debug)]
@@ -96,6 +100,10 @@ pub(crate) struct Shop {
     pub(crate) global_lock: tokio::sync::Mutex<()>,
     /// The buggy variant's leak.
     pub(crate) leak: LeakStore,
+    /// The registered users.
+    pub(crate) users: UserStore,
+    /// The last [`LOG_LINES`] lines the service logged (it has no other log).
+    log: Mutex<VecDeque<String>>,
 }
 
 impl Shop {
@@ -118,7 +126,31 @@ impl Shop {
             next_order_id: AtomicU64::new(1),
             global_lock: tokio::sync::Mutex::new(()),
             leak: LeakStore::new(LEAK_CAP),
+            users: UserStore::new(MAX_USERS),
+            log: Mutex::new(VecDeque::with_capacity(LOG_LINES)),
         }
+    }
+
+    /// Logs a line, forgetting the oldest past [`LOG_LINES`].
+    pub(crate) fn log(&self, line: String) {
+        let mut log = self
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if log.len() == LOG_LINES {
+            log.pop_front();
+        }
+        log.push_back(line);
+    }
+
+    /// The logged lines, oldest first.
+    #[cfg(test)]
+    pub(crate) fn log_lines(&self) -> Vec<String> {
+        let log = self
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        log.iter().cloned().collect()
     }
 
     /// All products, by id.
@@ -231,6 +263,17 @@ mod tests {
         // The next one would pass the cap: it is dropped.
         store.retain(b"{}");
         assert_eq!(store.retained_bytes(), 2 * LEAK_PER_REQUEST + 1);
+    }
+
+    #[test]
+    fn the_log_keeps_the_last_lines() {
+        let shop = Shop::new(Variant::Correct);
+        for i in 0..LOG_LINES + 3 {
+            shop.log(format!("line {i}"));
+        }
+        let lines = shop.log_lines();
+        assert_eq!(lines.len(), LOG_LINES);
+        assert_eq!(lines[0], "line 3");
     }
 
     #[test]

@@ -41,14 +41,23 @@ async fn health_and_products() {
                 .map(Vec::len),
             Some(20)
         );
+        assert_eq!(
+            common::header(
+                &get(addr, "/products?limit=7").await.headers,
+                "x-total-pages"
+            ),
+            Some("3")
+        );
+        // (0 is a planted bug of the buggy variant: see buggy.rs.)
         for bad in [
-            "0",
             "101",
             "-1",
             "abc",
             "",
             "1.5",
             "99999999999999999999999",
+            "%2B5",
+            "05",
         ] {
             assert_error(&get(addr, &format!("/products?limit={bad}")).await, 400);
         }
@@ -150,6 +159,121 @@ async fn order_errors_are_documented_ones() {
 }
 
 #[tokio::test]
+async fn bodies_must_be_declared_as_json() {
+    for variant in VARIANTS {
+        let demo = common::start(variant);
+        let addr = demo.addr();
+        let bodies = [
+            ("/orders", order(1, 1, "Ada")),
+            ("/users", common::user("Ada", "ada@example.com")),
+        ];
+        for (path, body) in bodies {
+            for content_type in [
+                None,
+                Some("text/plain"),
+                Some("application/x-www-form-urlencoded"),
+                Some("application/jsonx"),
+            ] {
+                let response = common::send(
+                    addr,
+                    Method::POST,
+                    path,
+                    content_type,
+                    Some(body.clone().into()),
+                )
+                .await;
+                assert_error(&response, 415);
+            }
+            let response = common::send(
+                addr,
+                Method::POST,
+                path,
+                Some("Application/JSON; charset=utf-8"),
+                Some(body.into()),
+            )
+            .await;
+            assert_eq!(
+                response.status,
+                201,
+                "{variant} {path}: {}",
+                response.text()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn users_are_registered_and_read_back() {
+    for variant in VARIANTS {
+        let demo = common::start(variant);
+        let addr = demo.addr();
+        let created = post(
+            addr,
+            "/users",
+            common::user("Ada Lovelace", "ada@example.com"),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        assert_eq!(json(&created), serde_json::json!({"id": 1}));
+        assert_eq!(
+            common::header(&created.headers, "location"),
+            Some("/users/1")
+        );
+        let second = common::create_user(addr, "Zoë Ñ 2", "zoe@example.org").await;
+        assert_eq!(second, 2);
+
+        let ada = json(&get(addr, "/users/1").await);
+        assert_eq!(ada["id"], 1);
+        assert_eq!(ada["name"], "Ada Lovelace");
+        assert_eq!(ada["email"], "ada@example.com");
+        assert_eq!(ada["display_name"], "Ada Lovelace");
+        let created_at = ada["created_at"].as_str().expect("a date-time");
+        assert!(
+            created_at.len() == 24
+                && created_at.as_bytes()[10] == b'T'
+                && created_at.ends_with('Z'),
+            "{created_at}"
+        );
+        assert_eq!(json(&get(addr, "/users/2").await)["display_name"], "Zo  2");
+
+        assert_error(&get(addr, "/users/3").await, 404);
+        for bad in ["0", "-1", "abc", "1.0", "+1", "01", "99999999999999999999"] {
+            assert_error(&get(addr, &format!("/users/{bad}")).await, 400);
+        }
+    }
+}
+
+#[tokio::test]
+async fn user_errors_are_documented_ones() {
+    for variant in VARIANTS {
+        let demo = common::start(variant);
+        let addr = demo.addr();
+        let long = "x".repeat(65);
+        let bodies = [
+            "".to_owned(),
+            "{".to_owned(),
+            "null".to_owned(),
+            "[]".to_owned(),
+            r#"{"name":"Ada"}"#.to_owned(),
+            r#"{"email":"ada@example.com"}"#.to_owned(),
+            common::user("", "ada@example.com"),
+            common::user(&long, "ada@example.com"),
+            common::user("Ada", "ada@"),
+            common::user("Ada", "ada@example..com"),
+            r#"{"name":7,"email":"ada@example.com"}"#.to_owned(),
+            r#"{"name":"Ada","email":null}"#.to_owned(),
+        ];
+        for body in bodies {
+            assert_error(&post(addr, "/users", body).await, 400);
+        }
+        let huge = common::user(&"x".repeat(2 << 20), "ada@example.com");
+        assert_error(&post(addr, "/users", huge).await, 413);
+        // Nothing was registered.
+        assert_error(&get(addr, "/users/1").await, 404);
+    }
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods() {
     for variant in VARIANTS {
         let demo = common::start(variant);
@@ -161,6 +285,8 @@ async fn unknown_routes_and_methods() {
             "/products/1/x",
             "/orders/",
             "/health/",
+            "/users/",
+            "/users/1/x",
         ] {
             assert_error(&get(addr, path).await, 404);
         }
@@ -170,6 +296,8 @@ async fn unknown_routes_and_methods() {
             (Method::DELETE, "/products/1", "GET"),
             (Method::GET, "/orders", "POST"),
             (Method::PUT, "/orders/1", "GET"),
+            (Method::GET, "/users", "POST"),
+            (Method::DELETE, "/users/1", "GET"),
         ] {
             let response = connection
                 .send(method, path, None)

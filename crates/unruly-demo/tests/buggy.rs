@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{assert_error, burst, count, get, json, order, post};
-use unruly_demo::Variant;
+use common::{assert_error, burst, count, create_user, get, json, order, post, user};
+use unruly_demo::{backtracking_steps, Variant};
 
 const LEAK_MARKERS: [&str; 6] = [
     "Traceback",
@@ -223,4 +223,118 @@ async fn correct_answers_stay_within_the_spec_under_odd_inputs() {
         assert_no_leak(&response.text());
         json(&response);
     }
+}
+
+#[tokio::test]
+async fn a_limit_of_zero_divides_by_zero_only_in_the_buggy_variant() {
+    let buggy = common::start(Variant::Buggy);
+    let response = get(buggy.addr(), "/products?limit=0").await;
+    assert_eq!(response.status, 500);
+    assert_eq!(response.text(), "Service panicked");
+    // Only 0: the upper bound and the other spellings are still refused.
+    for bad in ["-1", "101", "abc", "0.5", "00"] {
+        assert_error(
+            &get(buggy.addr(), &format!("/products?limit={bad}")).await,
+            400,
+        );
+    }
+    let correct = common::start(Variant::Correct);
+    assert_error(&get(correct.addr(), "/products?limit=0").await, 400);
+}
+
+#[tokio::test]
+async fn a_name_cut_inside_a_character_panics_only_in_the_buggy_variant() {
+    let buggy = common::start(Variant::Buggy);
+    let correct = common::start(Variant::Correct);
+    // Byte 16 falls inside `é` (bytes 15..17), inside the 6th CJK character, inside the
+    // 6th zero-width space after two letters.
+    let cut = format!("{}é", "a".repeat(15));
+    let names = [
+        cut.clone(),
+        "田中さんにあげて下さい".to_owned(),
+        format!("ab{}", "\u{200b}".repeat(6)),
+    ];
+    for name in &names {
+        let response = post(buggy.addr(), "/users", user(name, "ada@example.com")).await;
+        assert_eq!(response.status, 500, "{name}");
+        let text = response.text();
+        assert!(
+            text.starts_with("thread 'tokio-runtime-worker' panicked at src/users.rs:42:23:\n"),
+            "{text}"
+        );
+        assert!(text.contains("byte index 16 is not a char boundary; it is inside "));
+        assert_eq!(response.content_type(), Some("text/plain; charset=utf-8"));
+
+        let id = create_user(correct.addr(), name, "ada@example.com").await;
+        let read = json(&get(correct.addr(), &format!("/users/{id}")).await);
+        assert_eq!(read["name"], name.as_str());
+    }
+    let text = post(buggy.addr(), "/users", user(&cut, "ada@example.com"))
+        .await
+        .text();
+    assert!(text.contains("it is inside 'é' (bytes 15..17) of `aaaaaaaaaaaaaaaé`"));
+    // Long names that byte 16 does not cut are fine: ASCII, 4-byte emoji.
+    for name in ["a".repeat(40), "🎉".repeat(10)] {
+        create_user(buggy.addr(), &name, "ada@example.com").await;
+    }
+}
+
+#[tokio::test]
+async fn names_without_ascii_letters_read_back_a_null_display_name_only_in_the_buggy_variant() {
+    let buggy = common::start(Variant::Buggy);
+    let correct = common::start(Variant::Correct);
+    for name in ["🎉", "مرحبا", "\u{200b}", "  ", "-_-"] {
+        let id = create_user(buggy.addr(), name, "ada@example.com").await;
+        let read = json(&get(buggy.addr(), &format!("/users/{id}")).await);
+        assert_eq!(read["display_name"], serde_json::Value::Null, "{name:?}");
+        assert_eq!(read["name"], name);
+
+        let id = create_user(correct.addr(), name, "ada@example.com").await;
+        let read = json(&get(correct.addr(), &format!("/users/{id}")).await);
+        assert_eq!(read["display_name"], format!("user {id}"), "{name:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_email_precheck_backtracks_catastrophically() {
+    // Steps, not time: the matcher doubles its work with every character of a run that is
+    // not followed by `@`, and stops at 26 characters.
+    let run = |n: usize| backtracking_steps(&format!("{}!", "a".repeat(n)));
+    assert_eq!(run(16), 1 << 18);
+    assert_eq!(run(17), 2 * run(16));
+    assert!(backtracking_steps("ada@example.com") < 40);
+    assert!(backtracking_steps("first.last+tag@example.co.uk") < 100);
+    assert!(backtracking_steps(&format!("{}@example.com", "a".repeat(24))) < 100);
+
+    // Both variants refuse such an address; the buggy one only after the pre-check (a short
+    // run here, to keep the test fast).
+    for variant in [Variant::Buggy, Variant::Correct] {
+        let demo = common::start(variant);
+        for email in ["aaaaaaaaaaaa!", "John_123__test", "ada@example.com!"] {
+            assert_error(&post(demo.addr(), "/users", user("Ada", email)).await, 400);
+        }
+    }
+}
+
+#[tokio::test]
+async fn order_ids_past_int4_fall_through_to_plain_text_only_in_the_buggy_variant() {
+    let buggy = common::start(Variant::Buggy);
+    let correct = common::start(Variant::Correct);
+    for id in [
+        "2147483648",
+        "9007199254740992",
+        "9223372036854775808",
+        "18446744073709551615",
+    ] {
+        let response = get(buggy.addr(), &format!("/orders/{id}")).await;
+        assert_eq!(response.status, 404, "{id}");
+        assert_eq!(
+            response.content_type(),
+            Some("text/plain; charset=utf-8"),
+            "{id}"
+        );
+        assert_error(&get(correct.addr(), &format!("/orders/{id}")).await, 404);
+    }
+    // Up to 2^31-1 the buggy variant answers as documented.
+    assert_error(&get(buggy.addr(), "/orders/2147483647").await, 404);
 }

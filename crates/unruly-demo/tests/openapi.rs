@@ -1,12 +1,13 @@
-//! The OpenAPI document: valid JSON, 3.0.3, every endpoint described, and served as is.
+//! The OpenAPI document: valid JSON, 3.0.3, every endpoint described, its schemas valid
+//! JSON Schema draft 2020-12 as they stand, and served as is.
 
 mod common;
 
 use serde_json::Value;
 use unruly_core::FindingKind;
-use unruly_demo::{openapi_json, Variant, PLANTED_BUGS};
+use unruly_demo::{openapi_json, Trigger, Variant, PLANTED_BUGS};
 
-const OPERATIONS: [(&str, &str); 7] = [
+const OPERATIONS: [(&str, &str); 9] = [
     ("get", "/health"),
     ("get", "/openapi.json"),
     ("get", "/products"),
@@ -14,6 +15,8 @@ const OPERATIONS: [(&str, &str); 7] = [
     ("get", "/search"),
     ("post", "/orders"),
     ("get", "/orders/{id}"),
+    ("post", "/users"),
+    ("get", "/users/{id}"),
 ];
 
 fn document() -> Value {
@@ -89,6 +92,108 @@ fn schemas_state_the_bounds() {
 }
 
 #[test]
+fn operations_with_bodies_document_every_refusal() {
+    let doc = document();
+    for path in ["/orders", "/users"] {
+        let operation = &doc["paths"][path]["post"];
+        assert_eq!(operation["requestBody"]["required"], true, "{path}");
+        for status in ["201", "400", "408", "413", "415"] {
+            assert!(
+                operation["responses"][status].is_object(),
+                "POST {path} does not document {status}"
+            );
+        }
+    }
+    for path in ["/products/{id}", "/orders/{id}", "/users/{id}"] {
+        for status in ["200", "400", "404"] {
+            assert!(
+                doc["paths"][path]["get"]["responses"][status].is_object(),
+                "GET {path} does not document {status}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_keyword_only_openapi_3_0_knows() {
+    fn walk(value: &Value, at: &str) {
+        match value {
+            Value::Object(map) => {
+                assert!(!map.contains_key("nullable"), "nullable at {at}");
+                for bound in ["exclusiveMinimum", "exclusiveMaximum"] {
+                    assert!(
+                        !map.get(bound).is_some_and(Value::is_boolean),
+                        "a boolean {bound} at {at}"
+                    );
+                }
+                for (key, value) in map {
+                    walk(value, &format!("{at}/{key}"));
+                }
+            }
+            Value::Array(items) => {
+                for (i, value) in items.iter().enumerate() {
+                    walk(value, &format!("{at}/{i}"));
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(&document(), "");
+}
+
+/// A draft 2020-12 validator (formats asserted) of the schema at `pointer`, with the
+/// document's components beside it so that its references resolve.
+fn validator(doc: &Value, pointer: &str) -> jsonschema::Validator {
+    let mut root = doc.pointer(pointer).expect("a schema").clone();
+    root["components"] = doc["components"].clone();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("{pointer} does not compile: {e}"))
+}
+
+#[test]
+fn every_schema_compiles_as_draft_2020_12() {
+    let doc = document();
+    let names: Vec<String> = doc["components"]["schemas"]
+        .as_object()
+        .expect("schemas")
+        .keys()
+        .cloned()
+        .collect();
+    for name in names {
+        let validator = validator(&doc, &format!("/components/schemas/{name}"));
+        // The examples the document gives are valid.
+        if let Some(example) = doc["components"]["schemas"][&name].get("example") {
+            assert!(validator.is_valid(example), "{name}: {example}");
+        }
+    }
+}
+
+#[test]
+fn user_schemas_assert_their_formats() {
+    let doc = document();
+    let user = validator(&doc, "/components/schemas/User");
+    let good = serde_json::json!({
+        "id": 1, "name": "🎉", "email": "ada@example.com", "display_name": "user 1",
+        "created_at": "2025-03-01T12:34:56.789Z"
+    });
+    assert!(user.is_valid(&good));
+    for (field, bad) in [
+        ("display_name", Value::Null),
+        ("display_name", Value::from("")),
+        ("created_at", Value::from("yesterday")),
+        ("email", Value::from("ada")),
+        ("name", Value::from("x".repeat(65))),
+    ] {
+        let mut instance = good.clone();
+        instance[field] = bad;
+        assert!(!user.is_valid(&instance), "{field}: {instance}");
+    }
+}
+
+#[test]
 fn planted_bugs_name_real_operations_and_kinds() {
     let doc = document();
     assert!(!PLANTED_BUGS.is_empty());
@@ -103,6 +208,30 @@ fn planted_bugs_name_real_operations_and_kinds() {
         assert!(kind.is_ok(), "{} is not a finding kind", bug.kind);
         assert!(!bug.description.is_empty());
     }
+    let input = |operation: &str, kind: &str| {
+        PLANTED_BUGS
+            .iter()
+            .any(|b| b.operation == operation && b.kind == kind && b.trigger == Trigger::Input)
+    };
+    for (operation, kind) in [
+        ("GET /products", "server_error"),
+        ("POST /users", "server_error"),
+        ("POST /users", "information_leak"),
+        ("POST /users", "slow_response"),
+        ("GET /users/{id}", "response_schema_violation"),
+        ("GET /orders/{id}", "response_schema_violation"),
+    ] {
+        assert!(input(operation, kind), "{operation} {kind}");
+    }
+    let trigger = |kind: &str| {
+        PLANTED_BUGS
+            .iter()
+            .find(|b| b.kind == kind)
+            .map(|b| b.trigger)
+    };
+    assert_eq!(trigger("latency_under_load"), Some(Trigger::Load));
+    assert_eq!(trigger("race_condition"), Some(Trigger::Concurrency));
+    assert_eq!(trigger("memory_growth"), Some(Trigger::Watch));
 }
 
 #[tokio::test]

@@ -3,6 +3,7 @@
 pub(crate) mod orders;
 pub(crate) mod products;
 pub(crate) mod search;
+pub(crate) mod users;
 
 use http::{Response, StatusCode};
 use serde::Serialize;

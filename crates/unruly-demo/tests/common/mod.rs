@@ -5,6 +5,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::header::CONTENT_TYPE;
+use hyper::{HeaderMap, Method};
 use serde_json::Value;
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
@@ -26,6 +30,55 @@ pub async fn post(addr: SocketAddr, path: &str, body: impl Into<bytes::Bytes>) -
     client::post_json(addr, path, body)
         .await
         .expect("a response")
+}
+
+/// `method path` on a fresh connection, with the body (if any) sent as `content_type`
+/// (`None`: no `Content-Type` at all).
+pub async fn send(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Option<Bytes>,
+) -> TestResponse {
+    let mut connection = Connection::open(addr).await.expect("connect");
+    let mut request = connection
+        .build(method, path, body)
+        .expect("a valid request");
+    request.headers_mut().remove(CONTENT_TYPE);
+    if let Some(content_type) = content_type {
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, content_type.parse().expect("a header value"));
+    }
+    let response = connection
+        .send_streaming(request)
+        .await
+        .expect("a response");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("a body").to_bytes();
+    TestResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// The headers of a response, for a test that needs one.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A `POST /users` body.
+pub fn user(name: &str, email: &str) -> String {
+    serde_json::json!({"name": name, "email": email}).to_string()
+}
+
+/// Registers a user and returns its id, failing the test unless it is a 201.
+pub async fn create_user(addr: SocketAddr, name: &str, email: &str) -> u64 {
+    let response = post(addr, "/users", user(name, email)).await;
+    assert_eq!(response.status, 201, "{name:?}: {}", response.text());
+    json(&response)["id"].as_u64().expect("an id")
 }
 
 /// The body of a response, as JSON; fails the test if it is not JSON with a JSON content type.

@@ -165,7 +165,7 @@ async fn send_and_read(
 }
 
 /// Classifies a hyper error by type, walking its sources; never by its text.
-fn classify(error: &hyper::Error) -> ExchangeError {
+pub(crate) fn classify(error: &hyper::Error) -> ExchangeError {
     let detail = error_chain(error);
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(current) = source {
@@ -196,7 +196,7 @@ fn classify(error: &hyper::Error) -> ExchangeError {
     ExchangeError::Failed(class, detail)
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(current) = source {

@@ -8,7 +8,7 @@ use unruly_core::LatencySummary;
 const MAX_MICROS: u64 = 3_600_000_000;
 
 /// A latency histogram in microseconds with 3 significant digits.
-pub(crate) fn new_histogram() -> Histogram<u64> {
+pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_MICROS, 3).unwrap_or_else(|_| {
         // The bounds above are constants that hdrhistogram accepts.
         Histogram::new(3).expect("3 significant digits is valid")
@@ -16,13 +16,13 @@ pub(crate) fn new_histogram() -> Histogram<u64> {
 }
 
 /// Records one latency.
-pub(crate) fn record(histogram: &mut Histogram<u64>, latency: Duration) {
+pub fn record(histogram: &mut Histogram<u64>, latency: Duration) {
     let micros = latency.as_micros().clamp(1, MAX_MICROS as u128) as u64;
     histogram.saturating_record(micros);
 }
 
 /// The summary of a histogram, in milliseconds (zeros when empty).
-pub(crate) fn summarize(histogram: &Histogram<u64>) -> LatencySummary {
+pub fn summarize(histogram: &Histogram<u64>) -> LatencySummary {
     if histogram.is_empty() {
         return LatencySummary::default();
     }

@@ -15,8 +15,9 @@ mod collector;
 mod connection;
 mod endpoint;
 mod error;
-mod histogram;
+pub mod histogram;
 mod limits;
+mod probe;
 mod recorder;
 mod request;
 mod schedule;
@@ -27,6 +28,7 @@ mod user;
 pub use endpoint::Endpoint;
 pub use error::EngineError;
 pub use limits::{raise_open_file_limit, FileLimit};
+pub use probe::{ProbeBody, ProbeFailure, ProbeRequest, ProbeResponse, Prober};
 pub use schedule::ArrivalSchedule;
 pub use tokio_util::sync::CancellationToken;
 

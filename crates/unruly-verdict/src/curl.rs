@@ -50,6 +50,10 @@ pub fn curl_command(request: &RequestRecord) -> String {
         args.push("--data-binary".into());
         args.push(shell_quote(body));
     }
+    if request.url.contains(['[', ']', '{', '}']) {
+        // Brackets and braces are curl's URL globbing unless switched off.
+        args.push("--globoff".into());
+    }
     args.push(shell_quote(&request.url));
     args.join(" ")
 }

@@ -25,7 +25,7 @@ pub(crate) fn request_text(request: &RequestRecord) -> String {
 }
 
 /// The evidence of a sample, with `excerpt` as the response excerpt.
-pub(crate) fn evidence(sample: &ResponseSample, excerpt: Option<String>) -> Evidence {
+pub fn evidence(sample: &ResponseSample, excerpt: Option<String>) -> Evidence {
     Evidence {
         request: request_text(&sample.request),
         status: sample.status,

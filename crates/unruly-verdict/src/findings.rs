@@ -1,7 +1,7 @@
 //! Findings from the response samples the engine kept.
 
 use crate::curl::curl_command;
-use crate::evidence::{evidence, response_excerpt, server_error_summary};
+use crate::evidence::{evidence, request_text, response_excerpt, server_error_summary};
 use crate::leaks::scan_response;
 use std::collections::{BTreeMap, HashMap};
 use unruly_core::{ErrorClass, Finding, FindingKind, ResponseSample, Severity};
@@ -56,18 +56,30 @@ pub fn findings_from_samples(samples: &[ResponseSample], seed: u64) -> Vec<Findi
         .collect()
 }
 
-/// One thing a sample shows.
-struct Observation {
-    kind: FindingKind,
-    /// What tells this finding apart from others of its kind on the same operation.
-    cause: String,
-    severity: Severity,
-    summary: String,
-    excerpt: Option<String>,
+/// One thing an exchange shows: the makings of a finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// The finding kind.
+    pub kind: FindingKind,
+    /// What tells this finding apart from others of its kind on the same
+    /// operation (`status 500`, `stack_trace`, `body /quantity`, ...).
+    pub cause: String,
+    /// How much it matters.
+    pub severity: Severity,
+    /// One sentence.
+    pub summary: String,
+    /// The part of the response that shows it.
+    pub excerpt: Option<String>,
 }
 
-/// Everything a sample shows: a server error, leaks, or nothing.
-fn observe(sample: &ResponseSample) -> Vec<Observation> {
+/// Everything a sample shows by itself: a server error, leaks, or nothing.
+pub fn observe(sample: &ResponseSample) -> Vec<Observation> {
+    observe_with_echo(sample, &request_text(&sample.request))
+}
+
+/// [`observe`], where `echo` is every text the request carried (URL, decoded
+/// values, body): what the response repeats of it is not a leak.
+pub fn observe_with_echo(sample: &ResponseSample, echo: &str) -> Vec<Observation> {
     let mut out = Vec::new();
     if let Some(cause) = server_error_cause(sample) {
         out.push(Observation {
@@ -78,7 +90,7 @@ fn observe(sample: &ResponseSample) -> Vec<Observation> {
             excerpt: response_excerpt(sample),
         });
     }
-    for leak in scan_response(&sample.body_excerpt, &sample.request.url) {
+    for leak in scan_response(&sample.body_excerpt, echo) {
         let response = match sample.status {
             Some(status) => format!("the {status} response"),
             None => "a response".to_string(),

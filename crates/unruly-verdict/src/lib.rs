@@ -13,14 +13,17 @@
 #![warn(missing_docs)]
 
 mod assumptions;
+mod conformance;
 mod curl;
 mod evidence;
+pub use evidence::evidence;
 mod findings;
 mod leaks;
 mod redact;
 
 pub use assumptions::check_assumptions;
+pub use conformance::{accepted_invalid_input, slow_response, Conformance, ConformanceError};
 pub use curl::{curl_command, shell_quote};
-pub use findings::findings_from_samples;
-pub use leaks::{scan_for_leaks, Leak, LeakCategory};
+pub use findings::{findings_from_samples, observe, observe_with_echo, Observation};
+pub use leaks::{scan_for_leaks, scan_response, Leak, LeakCategory};
 pub use redact::{is_sensitive_header, redact_headers, REDACTED};

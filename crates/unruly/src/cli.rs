@@ -25,6 +25,9 @@ pub enum Command {
     Load(LoadArgs),
     /// Run a scenario file: load, operations and assumptions.
     Run(RunArgs),
+    /// Explore an API from its OpenAPI document: edge-case inputs, checks,
+    /// shrunk reproductions.
+    Explore(ExploreArgs),
     /// Write a commented starter scenario that runs as-is.
     Init(InitArgs),
     /// Start the embedded demo service (with planted bugs) and rehearse against it.
@@ -95,6 +98,52 @@ pub struct RunArgs {
     /// Override the scenario's target URL.
     #[arg(long)]
     pub target: Option<String>,
+    /// Print the report as one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// No live progress.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// Flags of `unruly explore`.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// The OpenAPI 3.0/3.1 document (JSON or YAML): a file, a URL, or a path on
+    /// the target such as /openapi.json.
+    #[arg(long, value_name = "SPEC")]
+    pub openapi: String,
+    /// Base URL of the service, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    pub target: String,
+    /// The longest the exploration may take, shrinking included (it ends
+    /// earlier when every case has run).
+    #[arg(short = 'd', long, default_value = "30s")]
+    pub duration: String,
+    /// The seed every case flows from: same seed, same cases.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A header added to every request, 'Name: value' (repeatable), e.g. for auth.
+    #[arg(short = 'H', long = "header")]
+    pub headers: Vec<String>,
+    /// Only this operation, 'METHOD /path' as written in the spec (repeatable).
+    #[arg(long)]
+    pub only: Vec<String>,
+    /// At most this many generated cases per operation.
+    #[arg(long, value_name = "N")]
+    pub max_cases: Option<usize>,
+    /// Requests in flight at once.
+    #[arg(short = 'c', long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Per-request timeout, e.g. 5s.
+    #[arg(long, default_value = "10s")]
+    pub timeout: String,
+    /// Accept any TLS certificate.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Where report.json and events.jsonl go.
+    #[arg(long, default_value = "unruly-report")]
+    pub report_dir: PathBuf,
     /// Print the report as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,

@@ -1,4 +1,5 @@
-//! unruly as a library: [`rehearse`] runs a validated plan and returns the report.
+//! unruly as a library: [`rehearse`] runs a validated plan and returns the report;
+//! [`explore`] explores an API from its OpenAPI document.
 //!
 //! The binary (`src/main.rs`) is a thin layer over this: it parses flags, builds a
 //! plan with `unruly-plan`, calls [`rehearse`], writes the report files and maps
@@ -9,6 +10,7 @@
 pub mod cli;
 mod commands;
 pub mod exit;
+mod explore;
 mod interrupt;
 mod output;
 mod progress;
@@ -16,5 +18,7 @@ mod rehearse;
 
 pub use commands::execute;
 pub use exit::ExitCode;
+pub use explore::explore;
 pub use rehearse::{rehearse, Rehearsal};
 pub use unruly_engine::CancellationToken;
+pub use unruly_explore::{ExploreOptions, Snapshot};

@@ -5,6 +5,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 use unruly_core::{Event, Window};
+use unruly_explore::Snapshot;
 
 enum Mode {
     Quiet,
@@ -18,6 +19,8 @@ pub(crate) struct Progress {
     planned: Option<Duration>,
     requests: u64,
     errors: u64,
+    /// The second of the last plain line about an exploration.
+    printed_s: Option<u64>,
 }
 
 impl Progress {
@@ -50,6 +53,7 @@ impl Progress {
             planned,
             requests: 0,
             errors: 0,
+            printed_s: None,
         }
     }
 
@@ -83,6 +87,39 @@ impl Progress {
                     .unwrap_or_default();
                 // A closed stderr must not end the run.
                 let _ = writeln!(std::io::stderr(), "[{:>3}s{of}] {line}", window.t_s + 1);
+            }
+        }
+    }
+
+    /// Shows where an exploration is: on a terminal at every snapshot, as
+    /// plain lines once a second.
+    pub fn explore(&mut self, snapshot: &Snapshot) {
+        let seconds = snapshot.elapsed.as_secs_f64();
+        let rate = if seconds > 0.0 {
+            snapshot.cases_run as f64 / seconds
+        } else {
+            0.0
+        };
+        let line = format!(
+            "{:<9}  operations {}/{}  cases {} ({rate:.0}/s)  findings {}",
+            snapshot.phase,
+            snapshot.operations_covered,
+            snapshot.operations_total,
+            snapshot.cases_run,
+            snapshot.findings
+        );
+        match &self.mode {
+            Mode::Quiet => {}
+            Mode::Bar(bar) => {
+                bar.set_position(snapshot.elapsed.as_secs());
+                bar.set_message(line);
+            }
+            Mode::Plain => {
+                let second = snapshot.elapsed.as_secs();
+                if self.printed_s.is_none_or(|p| second > p) || snapshot.phase == "done" {
+                    self.printed_s = Some(second);
+                    let _ = writeln!(std::io::stderr(), "[{:>3}s] {line}", second);
+                }
             }
         }
     }

@@ -103,6 +103,6 @@ fn describe_stage(stage: &Stage) -> String {
     }
 }
 
-fn rfc3339(time: SystemTime) -> String {
+pub(crate) fn rfc3339(time: SystemTime) -> String {
     humantime::format_rfc3339_millis(time).to_string()
 }

@@ -94,10 +94,12 @@ pub fn scan_for_leaks(text: &str) -> Vec<Leak> {
     scan(text, None)
 }
 
-/// Scans a response body; a path that the request itself contained (an echoed URL,
-/// `Cannot GET /app/x.py`) is not a leak.
-pub(crate) fn scan_response(body: &str, request_url: &str) -> Vec<Leak> {
-    scan(body, Some(request_url))
+/// Scans a response body; what the request itself contained (an echoed URL,
+/// `Cannot GET /app/x.py`, a strange value echoed in an error message) is not a
+/// leak. `request` is every text the request carried: its URL, decoded values,
+/// its body.
+pub fn scan_response(body: &str, request: &str) -> Vec<Leak> {
+    scan(body, Some(request))
 }
 
 fn scan(text: &str, request_url: Option<&str>) -> Vec<Leak> {
@@ -115,8 +117,10 @@ fn scan(text: &str, request_url: Option<&str>) -> Vec<Leak> {
             continue;
         }
         let hit = detector.regex.find_iter(text).find(|m| {
-            detector.category != LeakCategory::FilePath
-                || is_internal_path(text, m.start(), m.as_str(), request_url)
+            let echoed = request_url.is_some_and(|sent| sent.contains(m.as_str().trim()));
+            !echoed
+                && (detector.category != LeakCategory::FilePath
+                    || is_internal_path(text, m.start(), m.as_str(), request_url))
         });
         if let Some(m) = hit {
             found.push(Leak {

@@ -1,10 +1,19 @@
 //! `unruly demo`: the embedded shop with planted bugs, rehearsed end to end.
 
-use super::{perform, Output};
+use super::conclude;
+use super::explore::explore_with_progress;
 use crate::cli::DemoArgs;
 use crate::exit::ExitCode;
+use crate::output::ReportDir;
+use crate::progress::Progress;
+use crate::Rehearsal;
 use anyhow::Context;
+use std::time::Duration;
 use unruly_demo::{DemoHandle, Variant};
+use unruly_explore::ExploreOptions;
+
+/// How long the demo's exploration may take at most.
+const EXPLORE_DURATION: Duration = Duration::from_secs(15);
 
 /// The scenario the demo runs (its target is replaced by the demo's address).
 pub const DEMO_SCENARIO: &str = include_str!("demo.toml");
@@ -29,18 +38,32 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         demo.base_url(),
         demo.base_url()
     );
+    let interrupt = crate::interrupt::on_ctrl_c();
+    let explored = explore(&demo, &args, interrupt.clone())?;
+    if explored.report.interrupted {
+        demo.stop();
+        return Ok(ExitCode::Interrupted);
+    }
+    eprintln!(
+        "demo: exploring found {} problems; now the load scenario (open model, 40/s rising to 1500/s)",
+        explored.report.findings.len()
+    );
     let mut plan = unruly_plan::parse_scenario(DEMO_SCENARIO, "demo.toml")?;
     plan.target.base_url = demo.base_url();
-    let (rehearsal, code) = perform(
-        &plan,
-        Output {
-            command: "demo",
-            report_dir: Some(&args.report_dir),
-            json: false,
-            quiet: args.quiet,
-        },
-    )?;
+    let mut report_dir = ReportDir::create(&args.report_dir)?;
+    let mut progress = Progress::new(args.quiet, plan.stop.duration());
+    let loaded = crate::rehearse(&plan, "demo", interrupt, |event| {
+        progress.event(event);
+        report_dir.event(event);
+    });
+    progress.finish();
     demo.stop();
+    let mut rehearsal = loaded?;
+    // One report: the exploration's findings first, then the load's.
+    let mut findings = explored.report.findings;
+    findings.append(&mut rehearsal.report.findings);
+    rehearsal.report.findings = findings;
+    let code = conclude(&rehearsal, Some(&report_dir), false)?;
     if code == ExitCode::Interrupted {
         return Ok(code);
     }
@@ -62,6 +85,34 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::Findings
     })
+}
+
+/// Explores the demo service from its own OpenAPI document, with the same
+/// defaults as `unruly explore`.
+fn explore(
+    demo: &DemoHandle,
+    args: &DemoArgs,
+    interrupt: unruly_engine::CancellationToken,
+) -> anyhow::Result<Rehearsal> {
+    let spec = unruly_plan::import_openapi(&unruly_plan::OpenApiSource {
+        name: "openapi.json".to_owned(),
+        text: unruly_demo::openapi_json().to_owned(),
+    })?;
+    let options = ExploreOptions {
+        target: demo.base_url(),
+        insecure: false,
+        duration: EXPLORE_DURATION,
+        seed: 1,
+        headers: Vec::new(),
+        only: Vec::new(),
+        max_cases: None,
+        concurrency: 8,
+        timeout: Duration::from_secs(10),
+    };
+    let mut report_dir = ReportDir::create(&args.report_dir.join("explore"))?;
+    let explored = explore_with_progress(&spec, &options, &mut report_dir, args.quiet, interrupt)?;
+    report_dir.write_report(&explored.report)?;
+    Ok(explored)
 }
 
 /// Serves the demo service on `addr` (loopback only) until Ctrl-C.

@@ -2,6 +2,7 @@
 //! [`perform`], which runs it, writes the report and picks the exit code.
 
 mod demo;
+mod explore;
 mod init;
 mod load;
 mod run;
@@ -19,6 +20,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Load(args) => load::execute(args),
         Command::Run(args) => run::execute(args),
+        Command::Explore(args) => explore::execute(args),
         Command::Init(args) => init::execute(args),
         Command::Demo(args) => demo::execute(args),
     }
@@ -55,18 +57,26 @@ pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehear
     });
     progress.finish();
     let rehearsal = rehearsal?;
-    // Files first: a closed stdout (`| head`) must not cost the report.
+    let code = conclude(&rehearsal, report_dir.as_ref(), output.json)?;
+    Ok((rehearsal, code))
+}
+
+/// Writes report.json (files first: a closed stdout, `| head`, must not cost
+/// the report), prints the summary and picks the exit code.
+pub(crate) fn conclude(
+    rehearsal: &Rehearsal,
+    report_dir: Option<&ReportDir>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let written = report_dir
-        .as_ref()
         .map(|dir| dir.write_report(&rehearsal.report))
         .transpose()?;
-    print_report(&rehearsal.report, output.json, written.as_deref());
-    let code = if rehearsal.report.interrupted {
+    print_report(&rehearsal.report, json, written.as_deref());
+    Ok(if rehearsal.report.interrupted {
         ExitCode::Interrupted
     } else if rehearsal.has_problems() {
         ExitCode::Findings
     } else {
         ExitCode::Clean
-    };
-    Ok((rehearsal, code))
+    })
 }

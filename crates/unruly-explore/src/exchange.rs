@@ -1,0 +1,155 @@
+//! One case sent and answered: the request as a record (for evidence and
+//! reproductions) and the answer or the failure.
+
+use std::time::Duration;
+use unruly_core::{ApiSpec, ErrorClass, RequestRecord};
+use unruly_engine::{ProbeBody, ProbeFailure, ProbeRequest, ProbeResponse, Prober};
+use unruly_inputs::{BodyParts, Case, CaseBody};
+
+/// Bytes of a request body kept in its record; bigger bodies are described.
+const RECORDED_BODY_BYTES: usize = 64 * 1024;
+
+/// A case and what came back.
+#[derive(Debug, Clone)]
+pub(crate) struct Exchange {
+    /// The request as sent (URL with the target's base path).
+    pub record: RequestRecord,
+    /// Every text the request carried, values decoded: what the target may
+    /// legitimately echo back.
+    pub echo: String,
+    /// The answer, or why there was none.
+    pub outcome: Result<ProbeResponse, ProbeFailure>,
+}
+
+impl Exchange {
+    /// Time from sending to the end of the answer (or the failure).
+    pub fn latency(&self) -> Duration {
+        match &self.outcome {
+            Ok(response) => response.elapsed,
+            Err(failure) => failure.elapsed,
+        }
+    }
+
+    /// The answer's status, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.outcome.as_ref().ok().map(|r| r.status)
+    }
+
+    /// The failure's class, when there was no answer.
+    pub fn error(&self) -> Option<ErrorClass> {
+        self.outcome.as_ref().err().map(|f| f.class)
+    }
+
+    /// The answer's body parsed as JSON, when it is complete JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        let response = self.outcome.as_ref().ok()?;
+        if !response.is_complete() {
+            return None;
+        }
+        serde_json::from_slice(&response.body).ok()
+    }
+}
+
+/// Sends `case` (plus `extra_headers`) with `prober`.
+pub(crate) async fn send(
+    prober: &mut Prober,
+    spec: &ApiSpec,
+    case: &Case,
+    extra_headers: &[(String, String)],
+    timeout: Duration,
+) -> Exchange {
+    let parts = case.to_request(spec);
+    let mut headers = parts.headers;
+    for (name, value) in extra_headers {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            headers.push((name.clone(), value.clone()));
+        }
+    }
+    let (body, recorded_body) = match parts.body {
+        BodyParts::Empty => (ProbeBody::Empty, None),
+        BodyParts::Bytes(bytes) => {
+            let recorded = if bytes.len() <= RECORDED_BODY_BYTES {
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                format!("<{} bytes>", bytes.len())
+            };
+            (ProbeBody::Bytes(bytes), Some(recorded))
+        }
+        BodyParts::Stream(large) => {
+            let len = large.len();
+            (
+                ProbeBody::Stream {
+                    len,
+                    chunks: Box::new(large),
+                },
+                Some(format!("<{len} bytes, generated>")),
+            )
+        }
+    };
+    let record = RequestRecord {
+        method: parts.method.clone(),
+        url: prober.url(&parts.path_and_query),
+        headers: headers.clone(),
+        body: recorded_body,
+    };
+    let echo = echo_text(case, &record);
+    let request = ProbeRequest {
+        method: parts.method,
+        path_and_query: parts.path_and_query,
+        headers,
+        body,
+    };
+    let outcome = prober.send(request, timeout).await;
+    Exchange {
+        record,
+        echo,
+        outcome,
+    }
+}
+
+/// The URL, headers, parameter values as text and the body: anything the
+/// target could echo.
+fn echo_text(case: &Case, record: &RequestRecord) -> String {
+    let mut text = record.url.clone();
+    for parameter in &case.parameters {
+        if let Some(value) = &parameter.value {
+            text.push('\n');
+            match value {
+                serde_json::Value::String(s) => text.push_str(s),
+                other => text.push_str(&other.to_string()),
+            }
+        }
+    }
+    match &case.body {
+        Some(CaseBody::Json { value, .. })
+        | Some(CaseBody::Form { value })
+        | Some(CaseBody::Multipart { value }) => push_strings(&mut text, value),
+        Some(CaseBody::Raw { bytes, .. }) => {
+            text.push('\n');
+            text.push_str(&String::from_utf8_lossy(bytes));
+        }
+        _ => {}
+    }
+    text
+}
+
+fn push_strings(text: &mut String, value: &serde_json::Value) {
+    match value {
+        serde_json::Value::String(s) => {
+            text.push('\n');
+            text.push_str(s);
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| push_strings(text, v)),
+        serde_json::Value::Object(fields) => {
+            for (key, v) in fields {
+                text.push('\n');
+                text.push_str(key);
+                push_strings(text, v);
+            }
+        }
+        other => {
+            text.push('\n');
+            text.push_str(&other.to_string());
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! `unruly explore`: every operation of an API, driven by its OpenAPI document,
+//! with valid, boundary, invalid, strange and large inputs.
+//!
+//! Cases come from `unruly-inputs`, go out through the engine's [`Prober`]s,
+//! and each answer is judged by `unruly-verdict`: server errors, information
+//! leaks, answers the spec does not allow, invalid requests accepted, and
+//! inputs far slower than the operation's own median (confirmed by sending
+//! them again). Values the target creates (ids in answers to `POST`s, OpenAPI
+//! links) feed later operations, so `GET /users/{id}` runs on users that exist,
+//! including those created with strange values. Each distinct finding is then
+//! shrunk to the smallest input that still shows it and written as a runnable
+//! curl reproduction.
+//!
+//! [`Prober`]: unruly_engine::Prober
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod book;
+mod exchange;
+mod explorer;
+mod judge;
+mod links;
+mod pool;
+mod repro;
+mod stats;
+
+use std::time::{Duration, SystemTime};
+use unruly_core::{ApiSpec, Finding, Stats};
+use unruly_engine::{CancellationToken, Endpoint, EngineError};
+
+/// How to explore.
+#[derive(Debug, Clone)]
+pub struct ExploreOptions {
+    /// The target's base URL (`http://127.0.0.1:8080`, maybe with a base path).
+    pub target: String,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// The longest the whole exploration may take, shrinking included.
+    pub duration: Duration,
+    /// The seed every case flows from.
+    pub seed: u64,
+    /// Headers added to every request (`Authorization`, ...), unless a case sets them.
+    pub headers: Vec<(String, String)>,
+    /// Only these operations (`METHOD /path` as in the spec); all when empty.
+    pub only: Vec<String>,
+    /// At most this many generated cases per operation (created values visited
+    /// and shrinking come on top).
+    pub max_cases: Option<usize>,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// How long one request may take.
+    pub timeout: Duration,
+}
+
+/// Where an exploration is, for live progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// `exploring`, `shrinking` or `done`.
+    pub phase: &'static str,
+    /// Operations sent at least one case.
+    pub operations_covered: usize,
+    /// Operations to explore.
+    pub operations_total: usize,
+    /// Requests sent so far (shrinking and confirmations included).
+    pub cases_run: u64,
+    /// Distinct findings so far.
+    pub findings: usize,
+    /// Time since the start.
+    pub elapsed: Duration,
+}
+
+/// What an exploration found.
+#[derive(Debug, Clone)]
+pub struct ExploreResult {
+    /// When the first case was sent.
+    pub started_at: SystemTime,
+    /// How long it took.
+    pub duration: Duration,
+    /// Whether it was cut short (Ctrl-C).
+    pub interrupted: bool,
+    /// The findings, shrunk, each with its reproduction.
+    pub findings: Vec<Finding>,
+    /// Requests per operation, their outcomes and latencies.
+    pub stats: Stats,
+    /// The operations explored, `METHOD /path`.
+    pub operations: Vec<String>,
+    /// Requests sent in all.
+    pub cases_run: u64,
+}
+
+/// Why an exploration could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    /// The target is unusable or unreachable.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The spec's schemas cannot be used to make cases.
+    #[error(transparent)]
+    Inputs(#[from] unruly_inputs::InputsError),
+    /// The spec's response schemas cannot be compiled.
+    #[error(transparent)]
+    Conformance(#[from] unruly_verdict::ConformanceError),
+    /// `--only` names an operation the spec does not have.
+    #[error("--only `{0}`: no such operation in the spec (expected `METHOD /path` as written there, e.g. `GET /users/{{id}}`)")]
+    UnknownOperation(String),
+    /// Nothing to explore.
+    #[error("the spec has no operations to explore")]
+    NoOperations,
+    /// The runtime could not start.
+    #[error("cannot start the explorer: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// Explores every operation of `spec` on `options.target`, calling
+/// `on_progress` about four times a second. Cancelling `cancel` stops it early;
+/// what was found until then is kept (and still shrunk, briefly).
+pub fn explore(
+    spec: &ApiSpec,
+    options: &ExploreOptions,
+    cancel: CancellationToken,
+    on_progress: impl FnMut(&Snapshot),
+) -> Result<ExploreResult, ExploreError> {
+    let selected = select_operations(spec, &options.only)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut endpoint = Endpoint::resolve(&options.target, options.insecure)?;
+        endpoint.preflight(Duration::from_secs(3)).await?;
+        let explorer = explorer::Explorer::new(spec, options, selected, endpoint, cancel)?;
+        Ok(explorer.run(on_progress).await)
+    })
+}
+
+/// The indices of the operations to explore, in spec order.
+fn select_operations(spec: &ApiSpec, only: &[String]) -> Result<Vec<usize>, ExploreError> {
+    if spec.operations.is_empty() {
+        return Err(ExploreError::NoOperations);
+    }
+    let normal = |s: &str| {
+        let mut words = s.split_whitespace();
+        let method = words.next().unwrap_or_default().to_ascii_uppercase();
+        format!("{method} {}", words.collect::<Vec<_>>().join(" "))
+    };
+    let wanted: Vec<String> = only.iter().map(|o| normal(o)).collect();
+    for (given, want) in only.iter().zip(&wanted) {
+        if !spec.operations.iter().any(|o| &o.name() == want) {
+            return Err(ExploreError::UnknownOperation(given.clone()));
+        }
+    }
+    Ok((0..spec.operations.len())
+        .filter(|&i| wanted.is_empty() || wanted.contains(&spec.operations[i].name()))
+        .collect())
+}

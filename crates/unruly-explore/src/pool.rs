@@ -1,0 +1,87 @@
+//! Values the target created (ids in answers to creations), kept so later
+//! operations can use them, each with the request that created it.
+
+use crate::links::{value_at, Link};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use unruly_core::RequestRecord;
+use unruly_inputs::Case;
+
+/// Values kept per (producer, field); the oldest go first.
+const KEPT_PER_FIELD: usize = 4096;
+
+/// One created value.
+#[derive(Debug, Clone)]
+pub(crate) struct Produced {
+    /// Its number in creation order (per field).
+    pub seq: u64,
+    pub value: serde_json::Value,
+    /// The creation that made it.
+    pub producer: Rc<(Case, RequestRecord)>,
+}
+
+#[derive(Debug, Default)]
+struct Field {
+    values: VecDeque<Produced>,
+    next_seq: u64,
+}
+
+/// Created values per (producer operation, pointer).
+#[derive(Debug, Default)]
+pub(crate) struct Pool {
+    fields: HashMap<(usize, String), Field>,
+}
+
+impl Pool {
+    /// Takes what `links` want from a 2xx answer `body` of `case`.
+    pub fn harvest(
+        &mut self,
+        links: &[Link],
+        case: &Case,
+        record: &RequestRecord,
+        body: &serde_json::Value,
+    ) {
+        let mut producer = None;
+        for link in links.iter().filter(|l| l.producer == case.operation) {
+            let Some(value) = value_at(body, &link.pointer) else {
+                continue;
+            };
+            let producer = producer
+                .get_or_insert_with(|| Rc::new((case.clone(), record.clone())))
+                .clone();
+            let field = self
+                .fields
+                .entry((link.producer, link.pointer.clone()))
+                .or_default();
+            if field.values.iter().any(|p| &p.value == value) {
+                continue;
+            }
+            if field.values.len() == KEPT_PER_FIELD {
+                field.values.pop_front();
+            }
+            field.values.push_back(Produced {
+                seq: field.next_seq,
+                value: value.clone(),
+                producer,
+            });
+            field.next_seq += 1;
+        }
+    }
+
+    /// The values kept for `link`, oldest first.
+    pub fn values(&self, link: &Link) -> impl Iterator<Item = &Produced> {
+        self.fields
+            .get(&(link.producer, link.pointer.clone()))
+            .into_iter()
+            .flat_map(|f| f.values.iter())
+    }
+
+    /// The `n`th value kept for `link`, cycling.
+    pub fn pick(&self, link: &Link, n: usize) -> Option<&Produced> {
+        let field = self.fields.get(&(link.producer, link.pointer.clone()))?;
+        if field.values.is_empty() {
+            return None;
+        }
+        field.values.get(n % field.values.len())
+    }
+}

@@ -1,0 +1,64 @@
+//! The explore spine: spec → explorer → findings → report.
+
+use crate::rehearse::rfc3339;
+use crate::Rehearsal;
+use unruly_core::{ApiSpec, Event, Report, Settings, SCHEMA_VERSION};
+use unruly_engine::CancellationToken;
+use unruly_explore::{ExploreError, ExploreOptions, Snapshot};
+
+/// Explores `spec` on `options.target` and judges what came back. `on_event`
+/// sees the start, each finding and the end (for events.jsonl);
+/// `on_progress` sees where the exploration is, about four times a second.
+/// Cancelling `interrupt` ends it early; the report covers what was seen.
+pub fn explore(
+    spec: &ApiSpec,
+    options: &ExploreOptions,
+    interrupt: CancellationToken,
+    mut on_event: impl FnMut(&Event),
+    mut on_progress: impl FnMut(&Snapshot),
+) -> Result<Rehearsal, ExploreError> {
+    let mut started = false;
+    let result = unruly_explore::explore(spec, options, interrupt, |snapshot| {
+        if !started {
+            started = true;
+            on_event(&Event::Start {
+                target: options.target.clone(),
+                started_at: rfc3339(std::time::SystemTime::now()),
+                seed: options.seed,
+            });
+        }
+        on_progress(snapshot);
+    })?;
+    let report = Report {
+        schema_version: SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        command: "explore".to_string(),
+        target: options.target.clone(),
+        seed: options.seed,
+        started_at: rfc3339(result.started_at),
+        duration_s: result.duration.as_secs_f64(),
+        interrupted: result.interrupted,
+        settings: Settings {
+            model: "explore".to_string(),
+            connections: options.concurrency as u64,
+            threads: 1,
+            timeout_ms: options.timeout.as_millis() as u64,
+            planned_duration_s: Some(options.duration.as_secs_f64()),
+            planned_requests: None,
+            stages: Vec::new(),
+            operations: result.operations,
+        },
+        assumptions: Vec::new(),
+        findings: result.findings,
+        stats: result.stats,
+        timeline: Vec::new(),
+    };
+    for finding in &report.findings {
+        on_event(&Event::Finding(finding.clone()));
+    }
+    on_event(&Event::End {
+        duration_s: report.duration_s,
+        interrupted: report.interrupted,
+    });
+    Ok(Rehearsal { report })
+}

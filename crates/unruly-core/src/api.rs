@@ -193,3 +193,84 @@ pub struct ApiLink {
     /// Parameter name → runtime expression, e.g. `id` → `$response.body#/id`.
     pub parameters: Vec<(String, String)>,
 }
+
+/// Which way data flows, for `readOnly` and `writeOnly` properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// In a request: `readOnly` properties are not required (a client does
+    /// not send the `id` the server assigns).
+    Request,
+    /// In a response: `writeOnly` properties are not required (a server does
+    /// not send back the password it was given).
+    Response,
+}
+
+/// `schema` (or a whole document) as seen in `direction`: every property
+/// marked `readOnly: true` (requests) or `writeOnly: true` (responses) is
+/// dropped from the `required` list of its object schema, as OpenAPI says.
+pub fn directional_view(schema: &Value, direction: Direction) -> Value {
+    let flag = match direction {
+        Direction::Request => "readOnly",
+        Direction::Response => "writeOnly",
+    };
+    let mut view = schema.clone();
+    relax(&mut view, flag, 0);
+    view
+}
+
+/// Nesting walked by [`directional_view`]; deeper is left as is.
+const MAX_VIEW_DEPTH: usize = 256;
+
+fn relax(value: &mut Value, flag: &str, depth: usize) {
+    if depth > MAX_VIEW_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            let marked: Vec<String> = map
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|properties| {
+                    properties
+                        .iter()
+                        .filter(|(_, p)| p.get(flag) == Some(&Value::Bool(true)))
+                        .map(|(name, _)| name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !marked.is_empty() {
+                if let Some(Value::Array(required)) = map.get_mut("required") {
+                    required.retain(|r| r.as_str().is_none_or(|r| !marked.iter().any(|m| m == r)));
+                }
+            }
+            for (key, child) in map.iter_mut() {
+                if !matches!(
+                    key.as_str(),
+                    "enum" | "const" | "default" | "example" | "examples"
+                ) {
+                    relax(child, flag, depth + 1);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| relax(v, flag, depth + 1)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn read_and_write_only_properties_are_not_required_their_wrong_way() {
+        let user = json!({"type": "object", "required": ["id", "password", "name"], "properties": {
+            "id": {"type": "integer", "readOnly": true},
+            "password": {"type": "string", "writeOnly": true},
+            "name": {"type": "string"}}});
+        let request = directional_view(&user, Direction::Request);
+        assert_eq!(request["required"], json!(["password", "name"]));
+        let response = directional_view(&json!({"a": [user]}), Direction::Response);
+        assert_eq!(response["a"][0]["required"], json!(["id", "name"]));
+    }
+}

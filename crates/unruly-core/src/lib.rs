@@ -17,8 +17,8 @@ pub mod sample;
 pub mod template;
 
 pub use api::{
-    ApiBody, ApiLink, ApiOperation, ApiParameter, ApiResponse, ApiSpec, MediaType,
-    ParameterLocation, ParameterStyle,
+    directional_view, ApiBody, ApiLink, ApiOperation, ApiParameter, ApiResponse, ApiSpec,
+    Direction, MediaType, ParameterLocation, ParameterStyle,
 };
 pub use event::Event;
 pub use finding::{Evidence, Finding, FindingKind, Severity};

@@ -46,6 +46,11 @@ impl Book {
     /// Counts `observation`; the first of its key is kept with its case.
     /// Returns whether it was new.
     pub fn record(&mut self, entry: Entry) -> bool {
+        if self.entries.len() >= MAX_FINDINGS && !self.index.contains_key(&key_of(&entry)) {
+            // A target inventing a new cause on every answer (a new content type
+            // each time) must not fill memory: past this many, only counts grow.
+            return false;
+        }
         let key = (
             entry.operation,
             entry.observation.kind,
@@ -106,16 +111,28 @@ impl Book {
         &mut self.entries[i]
     }
 
-    /// The findings, ids `E1`, `E2`, ... in the order they were first seen.
+    /// The findings, ids `E1`, `E2`, ... in the order of the cases that show
+    /// them (so the same seed numbers them alike).
     pub fn into_findings(self, spec: &ApiSpec, seed: u64) -> Vec<Finding> {
         let mut entries = self.entries;
-        entries.sort_by(|a, b| a.first_seen_s.total_cmp(&b.first_seen_s));
+        entries.sort_by_key(|e| (e.seq, e.observation.kind, e.observation.cause.clone()));
         entries
             .into_iter()
             .enumerate()
             .map(|(i, entry)| finding(spec, seed, format!("E{}", i + 1), entry))
             .collect()
     }
+}
+
+/// Distinct findings kept at most.
+const MAX_FINDINGS: usize = 1000;
+
+fn key_of(entry: &Entry) -> (usize, FindingKind, String) {
+    (
+        entry.operation,
+        entry.observation.kind,
+        entry.observation.cause.clone(),
+    )
 }
 
 /// `entry` shows the finding of `kept` better: it takes its place, and the

@@ -2,7 +2,7 @@
 //! reproductions) and the answer or the failure.
 
 use std::time::Duration;
-use unruly_core::{ApiSpec, ErrorClass, RequestRecord};
+use unruly_core::{ApiSpec, ErrorClass, ParameterLocation, RequestRecord};
 use unruly_engine::{ProbeBody, ProbeFailure, ProbeRequest, ProbeResponse, Prober};
 use unruly_inputs::{BodyParts, Case, CaseBody};
 
@@ -60,8 +60,18 @@ pub(crate) async fn send(
 ) -> Exchange {
     let parts = case.to_request(spec);
     let mut headers = parts.headers;
+    let operation = &spec.operations[case.operation];
+    // A header the spec makes a parameter is the case's to set or leave out:
+    // `-H` must not turn a case that omits it on purpose into a valid one.
+    let is_parameter = |name: &str| {
+        operation.parameters.iter().any(|p| match p.location {
+            ParameterLocation::Header => p.name.eq_ignore_ascii_case(name),
+            ParameterLocation::Cookie => name.eq_ignore_ascii_case("cookie"),
+            _ => false,
+        })
+    };
     for (name, value) in extra_headers {
-        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        if !is_parameter(name) && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
             headers.push((name.clone(), value.clone()));
         }
     }
@@ -113,11 +123,7 @@ fn echo_text(case: &Case, record: &RequestRecord) -> String {
     let mut text = record.url.clone();
     for parameter in &case.parameters {
         if let Some(value) = &parameter.value {
-            text.push('\n');
-            match value {
-                serde_json::Value::String(s) => text.push_str(s),
-                other => text.push_str(&other.to_string()),
-            }
+            push_strings(&mut text, value);
         }
     }
     match &case.body {
@@ -138,6 +144,9 @@ fn push_strings(text: &mut String, value: &serde_json::Value) {
         serde_json::Value::String(s) => {
             text.push('\n');
             text.push_str(s);
+            // Echoed inside a JSON answer, the same text is escaped.
+            text.push('\n');
+            text.push_str(&serde_json::Value::String(s.clone()).to_string());
         }
         serde_json::Value::Array(items) => items.iter().for_each(|v| push_strings(text, v)),
         serde_json::Value::Object(fields) => {

@@ -7,7 +7,7 @@ use crate::judge::Judge;
 use crate::links::{find_links, Link};
 use crate::pool::Pool;
 use crate::repro::Provenance;
-use crate::stats::{stats, Tally};
+use crate::stats::{stats, Baseline, Tally};
 use crate::{ExploreError, ExploreOptions, ExploreResult, Snapshot};
 use futures_util::future::join_all;
 use std::cell::RefCell;
@@ -86,6 +86,7 @@ struct Job {
 /// Everything lanes change.
 struct State {
     tallies: Vec<(String, Tally)>,
+    baselines: Vec<Baseline>,
     book: Book,
     pool: Pool,
     cases_run: u64,
@@ -135,6 +136,7 @@ impl<'s> Explorer<'s> {
                 .iter()
                 .map(|o| (o.name(), Tally::new()))
                 .collect(),
+            baselines: spec.operations.iter().map(|_| Baseline::new()).collect(),
             book: Book::default(),
             pool: Pool::default(),
             cases_run: 0,
@@ -367,7 +369,7 @@ impl<'s> Explorer<'s> {
             provenance = Some(Provenance {
                 producer: produced.producer.0.clone(),
                 producer_record: produced.producer.1.clone(),
-                pointer: link.pointer.clone(),
+                pointer: produced.pointer.clone(),
                 location: link.location,
                 parameter: link.parameter.clone(),
             });
@@ -421,7 +423,7 @@ impl<'s> Explorer<'s> {
                     provenance: Some(Provenance {
                         producer: produced.producer.0.clone(),
                         producer_record: produced.producer.1.clone(),
-                        pointer: link.pointer.clone(),
+                        pointer: produced.pointer.clone(),
                         location: link.location,
                         parameter: link.parameter.clone(),
                     }),
@@ -476,6 +478,9 @@ impl<'s> Explorer<'s> {
             exchange.latency(),
             bytes,
         );
+        if case.category != Category::Large {
+            state.baselines[case.operation].add(exchange.status(), exchange.latency());
+        }
     }
 
     async fn run_job(&self, prober: &mut Prober, job: Job) {
@@ -513,11 +518,12 @@ impl<'s> Explorer<'s> {
         self.check_slow(prober, job, exchange).await;
     }
 
-    /// The latency above which an answer of `operation` counts as slow, once
-    /// the operation has a baseline: (threshold, median) in ms.
-    fn slow_threshold(&self, operation: usize) -> Option<(f64, f64)> {
+    /// The latency above which an answer like `status` of `operation` counts
+    /// as slow, once the operation has a baseline for such answers:
+    /// (threshold, median) in ms.
+    fn slow_threshold(&self, operation: usize, status: Option<u16>) -> Option<(f64, f64)> {
         let state = self.state.borrow();
-        let median = state.tallies[operation].1.median_ms(BASELINE_SAMPLES)?;
+        let median = state.baselines[operation].median_ms(status, BASELINE_SAMPLES)?;
         Some(((median * SLOW_FACTOR).max(SLOW_FLOOR_MS), median))
     }
 
@@ -528,7 +534,7 @@ impl<'s> Explorer<'s> {
         if job.case.category == Category::Large || !looks_slow(&exchange) {
             return;
         }
-        let Some((threshold, median)) = self.slow_threshold(operation) else {
+        let Some((threshold, median)) = self.slow_threshold(operation, exchange.status()) else {
             return;
         };
         let latency_ms = |e: &Exchange| e.latency().as_secs_f64() * 1000.0;
@@ -562,7 +568,7 @@ impl<'s> Explorer<'s> {
             };
             let ms = latency_ms(&again);
             fastest = fastest.min(ms);
-            if ms < threshold {
+            if ms < threshold || !self.answers_promptly(prober, operation).await {
                 self.state.borrow_mut().refuted[operation] += 1;
                 return;
             }
@@ -589,6 +595,20 @@ impl<'s> Explorer<'s> {
             shrink_tried: 0,
             shrink_kept: 0,
         });
+    }
+
+    /// Whether `operation` answers an ordinary valid request at its usual
+    /// speed right now: when it does not, the whole target is slow (stalled by
+    /// other requests), and one input's slowness proves nothing.
+    async fn answers_promptly(&self, prober: &mut Prober, operation: usize) -> bool {
+        let control = self.generator.positive(operation, self.options.seed, 0);
+        let Some(answer) = self.send(prober, &control).await else {
+            return false;
+        };
+        match self.slow_threshold(operation, answer.status()) {
+            Some((threshold, _)) => answer.latency().as_secs_f64() * 1000.0 < threshold,
+            None => true,
+        }
     }
 
     /// Shrinks every finding, several at once, until the deadline.
@@ -742,7 +762,8 @@ impl<'s> Explorer<'s> {
             return None;
         }
         let body = created.json()?;
-        let value = crate::links::value_at(&body, &old.pointer)?.clone();
+        let (value, pointer) = crate::links::value_at(&body, &old.pointer)?;
+        let value = value.clone();
         let link = self
             .links
             .iter()
@@ -752,7 +773,7 @@ impl<'s> Explorer<'s> {
         let provenance = Provenance {
             producer,
             producer_record: created.record.clone(),
-            pointer: old.pointer.clone(),
+            pointer,
             location: link.location,
             parameter: link.parameter.clone(),
         };

@@ -55,7 +55,8 @@ pub struct ExploreOptions {
 /// Where an exploration is, for live progress.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
-    /// `exploring`, `shrinking` or `done`.
+    /// `exploring` (generated cases), `random` (random combinations),
+    /// `shrinking` or `done`.
     pub phase: &'static str,
     /// Operations sent at least one case.
     pub operations_covered: usize,
@@ -113,7 +114,7 @@ pub enum ExploreError {
 
 /// Explores every operation of `spec` on `options.target`, calling
 /// `on_progress` about four times a second. Cancelling `cancel` stops it early;
-/// what was found until then is kept (and still shrunk, briefly).
+/// what was found until then is kept, as found (not shrunk).
 pub fn explore(
     spec: &ApiSpec,
     options: &ExploreOptions,

@@ -109,16 +109,17 @@ fn field_pointer(name: &str) -> String {
     format!("/{name}")
 }
 
-/// The value a link takes from an answer body: the field at `pointer`, or the
-/// answer's `id` when a name-matched field is missing (`{userId}` from
-/// `{"id": 5}`).
+/// The value a link takes from an answer body, and the pointer it was found
+/// at: the field at `pointer`, or the answer's `id` when a name-matched field
+/// is missing (`{userId}` from `{"id": 5}`).
 pub(crate) fn value_at<'a>(
     body: &'a serde_json::Value,
     pointer: &str,
-) -> Option<&'a serde_json::Value> {
+) -> Option<(&'a serde_json::Value, String)> {
     body.pointer(pointer)
-        .or_else(|| body.get("id"))
-        .filter(|v| v.is_string() || v.is_number())
+        .map(|v| (v, pointer.to_owned()))
+        .or_else(|| body.get("id").map(|v| (v, "/id".to_owned())))
+        .filter(|(v, _)| v.is_string() || v.is_number())
 }
 
 #[cfg(test)]
@@ -171,7 +172,10 @@ mod tests {
         assert_eq!((links[0].consumer, links[0].producer), (0, 1));
         assert_eq!(links[0].pointer, "/userId");
         let answer = json!({"id": 7, "name": "x"});
-        assert_eq!(value_at(&answer, &links[0].pointer), Some(&json!(7)));
+        assert_eq!(
+            value_at(&answer, &links[0].pointer),
+            Some((&json!(7), "/id".to_owned()))
+        );
     }
 
     #[test]

@@ -9,6 +9,9 @@ use unruly_inputs::Case;
 
 /// Values kept per (producer, field); the oldest go first.
 const KEPT_PER_FIELD: usize = 4096;
+/// Longest value kept (as JSON text): ids are short; a target answering with
+/// megabyte "ids" must not fill memory.
+const MAX_VALUE_BYTES: usize = 256;
 
 /// One created value.
 #[derive(Debug, Clone)]
@@ -16,6 +19,8 @@ pub(crate) struct Produced {
     /// Its number in creation order (per field).
     pub seq: u64,
     pub value: serde_json::Value,
+    /// Where it was found in the creation's answer.
+    pub pointer: String,
     /// The creation that made it.
     pub producer: Rc<(Case, RequestRecord)>,
 }
@@ -43,9 +48,12 @@ impl Pool {
     ) {
         let mut producer = None;
         for link in links.iter().filter(|l| l.producer == case.operation) {
-            let Some(value) = value_at(body, &link.pointer) else {
+            let Some((value, pointer)) = value_at(body, &link.pointer) else {
                 continue;
             };
+            if value.to_string().len() > MAX_VALUE_BYTES {
+                continue;
+            }
             let producer = producer
                 .get_or_insert_with(|| Rc::new((case.clone(), record.clone())))
                 .clone();
@@ -62,6 +70,7 @@ impl Pool {
             field.values.push_back(Produced {
                 seq: field.next_seq,
                 value: value.clone(),
+                pointer,
                 producer,
             });
             field.next_seq += 1;

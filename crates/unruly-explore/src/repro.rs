@@ -2,7 +2,6 @@
 //! into bash — one command, or a creation followed by the request that uses
 //! what it created.
 
-use bytes::Bytes;
 use unruly_core::{ApiSpec, ParameterLocation, RequestRecord};
 use unruly_inputs::{BodyParts, Case};
 use unruly_verdict::{curl_command, shell_quote};
@@ -43,9 +42,11 @@ pub(crate) fn reproduction(
         .next()
         .filter(|f| !f.is_empty())
         .unwrap_or("id");
+    // The first `"field": value` of the answer, on one line, without jq.
     let extract = format!(
-        "sed -E {}",
-        shell_quote(&format!(r#"s/.*"{field}" *: *"?([^",}}]*)"?.*/\1/"#))
+        "tr -d '\\n' | grep -o {} | head -n 1 | sed {}",
+        shell_quote(&format!(r#""{field}" *: *"\{{0,1\}}[^",}}]*"#)),
+        shell_quote(r#"s/^[^:]*: *"\{0,1\}//"#)
     );
     // The request that uses the value, with a marker where the value goes.
     let marker = "UNRULY_PRODUCED_VALUE";
@@ -90,11 +91,12 @@ fn command(spec: &ApiSpec, case: &Case, record: &RequestRecord) -> String {
         },
         BodyParts::Stream(large) => {
             record.body = Some("@-".to_owned());
-            let len = large.len();
-            let mut chunks = large.peekable();
-            let first = chunks.peek().cloned().unwrap_or_default();
-            let last = chunks.last().unwrap_or_default();
-            let generator = large_generator(&first, &last, len);
+            let generator = format!(
+                "{{ printf {}; {}; printf {}; }}",
+                printf_format(large.prefix()),
+                large.filler_command(),
+                printf_format(large.suffix())
+            );
             format!("{generator} | {}", curl_command(&record))
         }
     }
@@ -123,68 +125,91 @@ fn printf_format(bytes: &[u8]) -> String {
     format
 }
 
-/// A shell pipeline that writes the large body: the bytes before the filler,
-/// the filler (one repeated byte), the bytes after it.
-fn large_generator(first: &Bytes, last: &Bytes, len: u64) -> String {
-    let (prefix, filler, suffix) = if first.len() as u64 >= len {
-        split_at_longest_run(first)
-    } else {
-        let filler = first.last().copied().unwrap_or(b'a');
-        let run = first.iter().rev().take_while(|&&b| b == filler).count();
-        let lead = last.iter().take_while(|&&b| b == filler).count();
-        (&first[..first.len() - run], filler, &last[lead..])
-    };
-    let fill = len.saturating_sub((prefix.len() + suffix.len()) as u64);
-    format!(
-        "{{ printf {}; head -c {fill} /dev/zero | tr '\\000' {}; printf {}; }}",
-        printf_format(prefix),
-        printf_format(&[filler]),
-        printf_format(suffix)
-    )
-}
-
-/// The bytes before and after the longest run of one byte, and that byte.
-fn split_at_longest_run(bytes: &[u8]) -> (&[u8], u8, &[u8]) {
-    let (mut best_start, mut best_len) = (0, 0);
-    let mut start = 0;
-    for i in 1..=bytes.len() {
-        if i == bytes.len() || bytes[i] != bytes[start] {
-            if i - start > best_len {
-                (best_start, best_len) = (start, i - start);
-            }
-            start = i;
-        }
-    }
-    let filler = bytes.get(best_start).copied().unwrap_or(b'a');
-    (
-        &bytes[..best_start],
-        filler,
-        &bytes[best_start + best_len..],
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn printf_formats_escape_what_the_shell_or_printf_would_read() {
-        assert_eq!(printf_format(b"a%b\\c'\0\xff"), r"'a%%b\\c\047\000\377'");
+    use serde_json::json;
+    use unruly_core::{ApiBody, ApiOperation, ApiSpec, MediaType};
+    use unruly_inputs::{CaseBody, Category, Expect, LargeShape};
+
+    fn spec() -> ApiSpec {
+        ApiSpec {
+            title: None,
+            openapi_version: "3.1.0".into(),
+            servers: vec![],
+            operations: vec![ApiOperation {
+                method: "POST".into(),
+                path: "/files".into(),
+                operation_id: None,
+                parameters: vec![],
+                body: Some(ApiBody {
+                    required: true,
+                    contents: vec![MediaType {
+                        content_type: "application/json".into(),
+                        schema: Some(json!({"type": "object"})),
+                    }],
+                }),
+                responses: vec![],
+                security: vec![],
+            }],
+            document: json!({}),
+        }
+    }
+
+    /// The bytes the reproduction's generator writes, and those the explorer sent.
+    fn generated_and_sent(content_type: &str, shape: LargeShape) -> (Vec<u8>, Vec<u8>) {
+        let spec = spec();
+        let case = Case {
+            operation: 0,
+            category: Category::Large,
+            label: "large".into(),
+            expect: Expect::Valid,
+            parameters: vec![],
+            body: Some(CaseBody::Large {
+                content_type: content_type.into(),
+                size: 300_000,
+                shape,
+            }),
+            slot: Some("body".into()),
+        };
+        let record = RequestRecord {
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/files".into(),
+            headers: vec![],
+            body: None,
+        };
+        let command = reproduction(&spec, &case, &record, None);
+        let (generator, _) = command.rsplit_once(" | curl ").expect("piped into curl");
+        let output = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(generator)
+            .output()
+            .expect("bash runs");
+        let sent: Vec<u8> = match case.to_request(&spec).body {
+            BodyParts::Stream(large) => large.flat_map(|chunk| chunk.to_vec()).collect(),
+            _ => panic!("a large body is streamed"),
+        };
+        (output.stdout, sent)
     }
 
     #[test]
-    fn large_bodies_are_generated_from_their_ends() {
-        let first = Bytes::from_static(br#"{"name":"aaaaaaaa"#);
-        let last = Bytes::from_static(br#"aaaaa"}"#);
-        let generator = large_generator(&first, &last, 1000);
-        assert_eq!(
-            generator,
-            r#"{ printf '{"name":"'; head -c 988 /dev/zero | tr '\000' 'a'; printf '"}'; }"#
+    fn large_bodies_are_regenerated_byte_for_byte() {
+        let (generated, sent) = generated_and_sent(
+            "application/json",
+            LargeShape::JsonString {
+                document: json!({"name": "x", "note": "ok"}),
+                pointer: "/name".into(),
+            },
         );
-        let one = Bytes::from_static(br#"{"name":"aaaaaaaaaa"}"#);
-        assert_eq!(
-            large_generator(&one, &one, one.len() as u64),
-            r#"{ printf '{"name":"'; head -c 10 /dev/zero | tr '\000' 'a'; printf '"}'; }"#
-        );
+        assert_eq!(sent.len(), 300_000);
+        assert!(generated == sent, "the JSON body differs");
+        let (generated, sent) = generated_and_sent("application/octet-stream", LargeShape::Binary);
+        assert!(generated == sent, "the binary body differs");
+    }
+
+    #[test]
+    fn printf_formats_escape_what_the_shell_or_printf_would_read() {
+        assert_eq!(printf_format(b"a%b\\c'\0\xff"), r"'a%%b\\c\047\000\377'");
     }
 }

@@ -50,12 +50,6 @@ impl Tally {
         self.bytes_received += bytes;
     }
 
-    /// The median latency so far, in milliseconds, once `min_samples` were seen.
-    pub fn median_ms(&self, min_samples: u64) -> Option<f64> {
-        (self.latency.len() >= min_samples)
-            .then(|| self.latency.value_at_quantile(0.5) as f64 / 1000.0)
-    }
-
     fn stats(&self, operation: String, elapsed: Duration) -> OperationStats {
         let errors = self
             .errors_by_class
@@ -110,4 +104,54 @@ pub(crate) fn stats(tallies: &[(String, Tally)], elapsed: Duration) -> Stats {
         operations,
         missed_arrivals: 0,
     }
+}
+
+/// An operation's usual latency, kept apart for answers that did the work
+/// (2xx, 3xx) and answers that refused (4xx and the rest): a valid request
+/// that writes to a database is judged against other valid ones, not against
+/// the fast refusals of invalid input.
+pub(crate) struct Baseline {
+    accepted: Histogram<u64>,
+    refused: Histogram<u64>,
+}
+
+impl Baseline {
+    pub fn new() -> Self {
+        Self {
+            accepted: new_histogram(),
+            refused: new_histogram(),
+        }
+    }
+
+    /// Counts an answer of `status` (`None`: no answer, counted as refused).
+    pub fn add(&mut self, status: Option<u16>, latency: Duration) {
+        record(self.of_mut(status), latency);
+    }
+
+    /// The median latency of answers like `status`, in ms, once
+    /// `min_samples` of them were seen.
+    pub fn median_ms(&self, status: Option<u16>, min_samples: u64) -> Option<f64> {
+        let histogram = self.of(status);
+        (histogram.len() >= min_samples).then(|| histogram.value_at_quantile(0.5) as f64 / 1000.0)
+    }
+
+    fn of(&self, status: Option<u16>) -> &Histogram<u64> {
+        if accepted(status) {
+            &self.accepted
+        } else {
+            &self.refused
+        }
+    }
+
+    fn of_mut(&mut self, status: Option<u16>) -> &mut Histogram<u64> {
+        if accepted(status) {
+            &mut self.accepted
+        } else {
+            &mut self.refused
+        }
+    }
+}
+
+fn accepted(status: Option<u16>) -> bool {
+    status.is_some_and(|s| (200..400).contains(&s))
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Map, Value};
-use unruly_core::{ApiSpec, ParameterLocation};
+use unruly_core::{directional_view, ApiSpec, Direction, ParameterLocation};
 
 use crate::case::{parameter_slot, Case, CaseBody, Expect, LargeShape};
 use crate::media::{self, MediaKind};
@@ -53,7 +53,7 @@ impl Compiler<'_> {
             self.cache.insert(key, None);
             return None;
         }
-        let mut rewritten = rewrite_refs(schema);
+        let mut rewritten = rewrite_refs(&directional_view(schema, Direction::Request));
         add_format_bounds(&mut rewritten, 0);
         let built = jsonschema::options()
             .with_draft(Draft::Draft202012)
@@ -71,7 +71,7 @@ impl Validators {
     /// Compiles every schema of `spec` once. A schema the validator cannot compile
     /// gets no validator: its values are judged valid (never a false alarm).
     pub(crate) fn compile(spec: &ApiSpec) -> Result<Self, InputsError> {
-        let mut document = spec.document.clone();
+        let mut document = directional_view(&spec.document, Direction::Request);
         add_format_bounds(&mut document, 0);
         let resource = Draft::Draft202012.create_resource(document);
         let registry = Registry::try_new(DOCUMENT_URI, resource)

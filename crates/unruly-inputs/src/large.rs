@@ -184,6 +184,30 @@ impl LargeBody {
     pub fn remaining(&self) -> u64 {
         self.total - self.position
     }
+
+    /// The bytes before the filler (the start of the document around it).
+    pub fn prefix(&self) -> &[u8] {
+        &self.layout.prefix
+    }
+
+    /// The bytes after the filler.
+    pub fn suffix(&self) -> &[u8] {
+        &self.layout.suffix
+    }
+
+    /// A POSIX shell command (with `python3` for binary fillers) that writes
+    /// the filler exactly: for reproductions that regenerate the body rather
+    /// than carry it.
+    pub fn filler_command(&self) -> String {
+        let n = self.layout.filler_len;
+        match self.layout.filler {
+            Filler::Letters => format!("yes abcdefghijklmnopqrstuvwxyz | tr -d '\\n' | head -c {n}"),
+            Filler::Binary => format!(
+                "python3 -c 'import sys; b = bytes(range(256)) * {}; sys.stdout.buffer.write(b[:{n}])'",
+                n / 256 + 1
+            ),
+        }
+    }
 }
 
 impl Iterator for LargeBody {

@@ -10,7 +10,9 @@ use crate::leaks::cap_text;
 use jsonschema::{Draft, Registry, Resource, Validator};
 use serde_json::Value;
 use std::collections::HashMap;
-use unruly_core::{api::essence, ApiOperation, ApiSpec, FindingKind, Severity};
+use unruly_core::{
+    api::essence, directional_view, ApiOperation, ApiSpec, Direction, FindingKind, Severity,
+};
 
 /// The URI the spec document is registered under, so that its `#/components/...`
 /// references resolve from any schema compiled against it.
@@ -51,7 +53,8 @@ impl std::fmt::Debug for Conformance {
 impl Conformance {
     /// Compiles a validator for every JSON response schema of `spec`.
     pub fn new(spec: &ApiSpec) -> Result<Self, ConformanceError> {
-        let registry = Resource::from_contents(spec.document.clone())
+        let document = directional_view(&spec.document, Direction::Response);
+        let registry = Resource::from_contents(document)
             .and_then(|resource| Registry::try_new(SPEC_URI, resource))
             .map_err(|e| e.to_string());
         let mut validators = HashMap::new();
@@ -68,7 +71,8 @@ impl Conformance {
                         reason,
                     };
                     let registry = registry.clone().map_err(error)?;
-                    let validator = compile(schema, registry).map_err(error)?;
+                    let schema = directional_view(schema, Direction::Response);
+                    let validator = compile(&schema, registry).map_err(error)?;
                     validators.insert(
                         (index, response.status.clone(), essence(&media.content_type)),
                         validator,
@@ -161,7 +165,11 @@ impl Conformance {
                 ))
             }
         };
-        let errors: Vec<_> = validator.iter_errors(&instance).collect();
+        // A hostile body can hold millions of errors: only the first few are kept.
+        let errors: Vec<_> = validator
+            .iter_errors(&instance)
+            .take(MAX_QUOTED + 1)
+            .collect();
         let first = errors.first()?;
         let mut quoted: Vec<String> = errors
             .iter()
@@ -169,7 +177,7 @@ impl Conformance {
             .map(|e| describe(&e.instance_path.to_string(), &e.to_string()))
             .collect();
         if errors.len() > MAX_QUOTED {
-            quoted.push(format!("and {} more", errors.len() - MAX_QUOTED));
+            quoted.push("and more".to_owned());
         }
         Some(violation(
             format!("status {status} schema {}", first.schema_path),

@@ -21,9 +21,12 @@ pub fn explore(
     let result = unruly_explore::explore(spec, options, interrupt, |snapshot| {
         if !started {
             started = true;
+            let started = std::time::SystemTime::now()
+                .checked_sub(snapshot.elapsed)
+                .unwrap_or_else(std::time::SystemTime::now);
             on_event(&Event::Start {
                 target: options.target.clone(),
-                started_at: rfc3339(std::time::SystemTime::now()),
+                started_at: rfc3339(started),
                 seed: options.seed,
             });
         }

@@ -102,8 +102,13 @@ pub enum ExploreError {
     #[error(transparent)]
     Conformance(#[from] unruly_verdict::ConformanceError),
     /// `--only` names an operation the spec does not have.
-    #[error("--only `{0}`: no such operation in the spec (expected `METHOD /path` as written there, e.g. `GET /users/{{id}}`)")]
-    UnknownOperation(String),
+    #[error("--only `{given}`: no such operation in the spec; expected `METHOD /path` as written there, one of: {available}")]
+    UnknownOperation {
+        /// The value given.
+        given: String,
+        /// The spec's operations, comma-separated.
+        available: String,
+    },
     /// Nothing to explore.
     #[error("the spec has no operations to explore")]
     NoOperations,
@@ -146,7 +151,11 @@ fn select_operations(spec: &ApiSpec, only: &[String]) -> Result<Vec<usize>, Expl
     let wanted: Vec<String> = only.iter().map(|o| normal(o)).collect();
     for (given, want) in only.iter().zip(&wanted) {
         if !spec.operations.iter().any(|o| &o.name() == want) {
-            return Err(ExploreError::UnknownOperation(given.clone()));
+            let available: Vec<String> = spec.operations.iter().map(|o| o.name()).collect();
+            return Err(ExploreError::UnknownOperation {
+                given: given.clone(),
+                available: available.join(", "),
+            });
         }
     }
     Ok((0..spec.operations.len())

@@ -201,9 +201,27 @@ pub fn accepted_invalid_input(
     if !(200..300).contains(&status) {
         return None;
     }
+    // The place the reason names (`body /quantity: 11 is greater than ...`)
+    // is the cause: a case that varies several things is filed under the one
+    // that made it invalid.
+    let named = invalid
+        .split_once(':')
+        .map(|(place, _)| place.trim())
+        .filter(|place| {
+            [
+                "body",
+                "query ",
+                "path ",
+                "header ",
+                "cookie ",
+                "content-type",
+            ]
+            .iter()
+            .any(|p| place.starts_with(p))
+        });
     Some(Observation {
         kind: FindingKind::AcceptedInvalidInput,
-        cause: slot.unwrap_or("request").to_owned(),
+        cause: named.or(slot).unwrap_or("request").to_owned(),
         severity: Severity::Medium,
         summary: format!(
             "{} accepted with {status} a request its spec forbids: {}.",

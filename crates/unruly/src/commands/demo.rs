@@ -9,6 +9,7 @@ use crate::progress::Progress;
 use crate::Rehearsal;
 use anyhow::Context;
 use std::time::Duration;
+use unruly_core::FindingKind;
 use unruly_demo::{DemoHandle, Variant};
 use unruly_explore::ExploreOptions;
 
@@ -59,9 +60,20 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     progress.finish();
     demo.stop();
     let mut rehearsal = loaded?;
-    // One report: the exploration's findings first, then the load's.
+    // One report: the exploration's findings first, then those only the load
+    // found (a bug both saw is reported once, with the shrunk input).
     let mut findings = explored.report.findings;
-    findings.append(&mut rehearsal.report.findings);
+    let seen: Vec<(String, FindingKind)> = findings
+        .iter()
+        .map(|f| (f.operation.clone(), f.kind))
+        .collect();
+    findings.extend(
+        rehearsal
+            .report
+            .findings
+            .drain(..)
+            .filter(|f| !seen.contains(&(f.operation.clone(), f.kind))),
+    );
     rehearsal.report.findings = findings;
     let code = conclude(&rehearsal, Some(&report_dir), false)?;
     if code == ExitCode::Interrupted {

@@ -3,6 +3,7 @@
 
 use crate::book::{Book, Entry};
 use crate::exchange::{send, Exchange};
+use crate::health::{find_health_path, keep_probing, HealthLog};
 use crate::judge::Judge;
 use crate::links::{find_links, Link};
 use crate::pool::Pool;
@@ -101,6 +102,10 @@ struct State {
     slow_donors: HashSet<String>,
     /// Jobs made so far.
     jobs_made: u64,
+    /// The operation being explored, for the health probe's failures.
+    exploring: Option<usize>,
+    /// What the health probe saw.
+    health: Option<HealthLog>,
 }
 
 pub(crate) struct Explorer<'s> {
@@ -146,6 +151,8 @@ impl<'s> Explorer<'s> {
             visited: HashMap::new(),
             slow_donors: HashSet::new(),
             jobs_made: 0,
+            exploring: None,
+            health: None,
         };
         Ok(Self {
             spec,
@@ -169,7 +176,11 @@ impl<'s> Explorer<'s> {
         {
             let work = async {
                 self.explore().await;
-                self.state.borrow_mut().phase = "shrinking";
+                {
+                    let mut state = self.state.borrow_mut();
+                    state.phase = "shrinking";
+                    state.exploring = None;
+                }
                 self.shrink_all().await;
             };
             let ticker = async {
@@ -178,14 +189,42 @@ impl<'s> Explorer<'s> {
                     on_progress(&self.snapshot());
                 }
             };
+            let health = async {
+                match self.health_path() {
+                    Some(path) => {
+                        let prober = Prober::new(self.endpoint.clone(), 0, KEPT_BODY_BYTES);
+                        self.state.borrow_mut().health =
+                            Some(HealthLog::new(path.clone(), &prober));
+                        let headers = self.options.headers.clone();
+                        keep_probing(prober, path, headers, self.start, |at, failure| {
+                            let mut state = self.state.borrow_mut();
+                            let during = state.exploring.map(|i| self.spec.operations[i].name());
+                            if let Some(log) = state.health.as_mut() {
+                                log.add(at, failure, during);
+                            }
+                        })
+                        .await
+                    }
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = work => {}
                 _ = ticker => {}
+                _ = health => {}
             }
         }
         self.state.borrow_mut().phase = "done";
         on_progress(&self.snapshot());
         self.finish()
+    }
+
+    /// The path the health probe asks, if any.
+    fn health_path(&self) -> Option<String> {
+        match &self.options.health {
+            Some(path) => Some(path.clone()),
+            None => find_health_path(self.spec),
+        }
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -203,11 +242,19 @@ impl<'s> Explorer<'s> {
     fn finish(self) -> ExploreResult {
         let duration = self.start.elapsed();
         let state = self.state.into_inner();
+        let mut findings = state.book.into_findings(self.spec, self.options.seed);
+        if let Some(unavailable) = state
+            .health
+            .as_ref()
+            .and_then(|log| log.finding(format!("E{}", findings.len() + 1), self.options.seed))
+        {
+            findings.push(unavailable);
+        }
         ExploreResult {
             started_at: self.started_at,
             duration,
             interrupted: self.cancel.is_cancelled(),
-            findings: state.book.into_findings(self.spec, self.options.seed),
+            findings,
             stats: stats(&state.tallies, duration),
             operations: self
                 .selected
@@ -256,6 +303,7 @@ impl<'s> Explorer<'s> {
                 if self.stopped(self.explore_until) {
                     return;
                 }
+                self.state.borrow_mut().exploring = Some(operation);
                 let cases = pending
                     .get_mut(&operation)
                     .map(std::mem::take)
@@ -294,6 +342,7 @@ impl<'s> Explorer<'s> {
                 if self.stopped(self.explore_until) {
                     return;
                 }
+                self.state.borrow_mut().exploring = Some(operation);
                 let done = used.entry(operation).or_default();
                 let count = match self.options.max_cases {
                     Some(max) => max.saturating_sub(*done).min(RANDOM_BATCH),
@@ -638,10 +687,16 @@ impl<'s> Explorer<'s> {
         let mut best = entry.clone();
         let mut tried = 0u32;
         'outer: loop {
-            let through_producer = best.provenance.is_some();
+            // A value created by another request is shrunk through that
+            // request, unless the case varies something else of its own.
+            let through_producer = best.provenance.as_ref().is_some_and(|p| {
+                best.case.slot.is_none()
+                    || best.case.slot.as_deref()
+                        == Some(format!("{} {}", p.location.as_str(), p.parameter).as_str())
+            });
             let base = match &best.provenance {
-                Some(p) => &p.producer,
-                None => &best.case,
+                Some(p) if through_producer => &p.producer,
+                _ => &best.case,
             };
             let candidates = self.shrink_candidates(base);
             for candidate in candidates {

@@ -18,6 +18,7 @@
 mod book;
 mod exchange;
 mod explorer;
+mod health;
 mod judge;
 mod links;
 mod pool;
@@ -50,6 +51,10 @@ pub struct ExploreOptions {
     pub concurrency: usize,
     /// How long one request may take.
     pub timeout: Duration,
+    /// The health path probed all along (`/health`); `None`: a `GET` of the
+    /// spec named like a health check (health, healthz, livez, ready, status,
+    /// ping), if there is one.
+    pub health: Option<String>,
 }
 
 /// Where an exploration is, for live progress.

@@ -138,6 +138,10 @@ pub struct ExploreArgs {
     /// Per-request timeout, e.g. 5s.
     #[arg(long, default_value = "10s")]
     pub timeout: String,
+    /// A health path probed twice a second all along, e.g. /healthz (default: a
+    /// GET of the spec named health, healthz, livez, ready, status or ping).
+    #[arg(long, value_name = "PATH")]
+    pub health: Option<String>,
     /// Accept any TLS certificate.
     #[arg(short = 'k', long)]
     pub insecure: bool,

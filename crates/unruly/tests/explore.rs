@@ -184,6 +184,33 @@ fn explore_reports_nothing_on_the_correct_twin() {
 }
 
 #[test]
+fn a_failing_health_probe_is_reported_as_unavailable() {
+    // The correct twin answers 404 on a path it does not have: a health probe
+    // pointed there fails every time, while GET /products is being explored.
+    let args = [
+        "--health",
+        "/nope",
+        "--only",
+        "GET /products",
+        "--max-cases",
+        "400",
+    ];
+    let (demo, report, code) = explore(Variant::Correct, "explore-health", &args);
+    demo.stop();
+    assert_eq!(code, 1);
+    let found = findings(&report);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["kind"], "unavailable");
+    assert_eq!(found[0]["operation"], "GET /nope");
+    let summary = found[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("status 404"), "{summary}");
+    assert!(
+        summary.contains("while exploring GET /products"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn the_same_seed_gives_the_same_findings() {
     let args = [
         "--only",

@@ -120,6 +120,7 @@ fn explore(
         max_cases: None,
         concurrency: 8,
         timeout: Duration::from_secs(10),
+        health: None,
     };
     let mut report_dir = ReportDir::create(&args.report_dir.join("explore"))?;
     let explored = explore_with_progress(&spec, &options, &mut report_dir, args.quiet, interrupt)?;

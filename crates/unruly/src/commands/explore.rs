@@ -74,7 +74,13 @@ pub(crate) fn options(args: &ExploreArgs) -> anyhow::Result<ExploreOptions> {
         .iter()
         .map(|raw| unruly_plan::parse_header_flag(raw).map_err(anyhow::Error::from))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(path) = &args.health {
+        if !path.starts_with('/') || path.contains(char::is_whitespace) {
+            bail!("--health {path}: expected a path on the target, e.g. --health /healthz");
+        }
+    }
     Ok(ExploreOptions {
+        health: args.health.clone(),
         target,
         insecure: args.insecure,
         duration,

@@ -116,8 +116,8 @@ pub struct ExploreArgs {
     /// Base URL of the service, e.g. http://127.0.0.1:8080.
     #[arg(long)]
     pub target: String,
-    /// The longest the exploration may take, shrinking included (it ends
-    /// earlier when every case has run).
+    /// How long the exploration takes, shrinking included: a hard limit, which
+    /// random cases fill unless --max-cases bounds them.
     #[arg(short = 'd', long, default_value = "30s")]
     pub duration: String,
     /// The seed every case flows from: same seed, same cases.
@@ -129,7 +129,8 @@ pub struct ExploreArgs {
     /// Only this operation, 'METHOD /path' as written in the spec (repeatable).
     #[arg(long)]
     pub only: Vec<String>,
-    /// At most this many generated cases per operation.
+    /// At most this many generated and random cases per operation; the run
+    /// ends when they are done.
     #[arg(long, value_name = "N")]
     pub max_cases: Option<usize>,
     /// Requests in flight at once.

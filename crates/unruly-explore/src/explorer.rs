@@ -539,6 +539,7 @@ impl<'s> Explorer<'s> {
         if exchange.status().is_some_and(|s| (200..300).contains(&s)) {
             if let Some(body) = exchange.json() {
                 self.state.borrow_mut().pool.harvest(
+                    job.seq,
                     &self.links,
                     &job.case,
                     &exchange.record,

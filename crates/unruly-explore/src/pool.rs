@@ -16,7 +16,9 @@ const MAX_VALUE_BYTES: usize = 256;
 /// One created value.
 #[derive(Debug, Clone)]
 pub(crate) struct Produced {
-    /// Its number in creation order (per field).
+    /// The number of the job that created it: values are kept in this order,
+    /// not in the order answers happened to arrive, so the same seed picks the
+    /// same values.
     pub seq: u64,
     pub value: serde_json::Value,
     /// Where it was found in the creation's answer.
@@ -28,7 +30,6 @@ pub(crate) struct Produced {
 #[derive(Debug, Default)]
 struct Field {
     values: VecDeque<Produced>,
-    next_seq: u64,
 }
 
 /// Created values per (producer operation, pointer).
@@ -38,9 +39,11 @@ pub(crate) struct Pool {
 }
 
 impl Pool {
-    /// Takes what `links` want from a 2xx answer `body` of `case`.
+    /// Takes what `links` want from a 2xx answer `body` of `case`, the case
+    /// of job number `seq`.
     pub fn harvest(
         &mut self,
+        seq: u64,
         links: &[Link],
         case: &Case,
         record: &RequestRecord,
@@ -67,13 +70,16 @@ impl Pool {
             if field.values.len() == KEPT_PER_FIELD {
                 field.values.pop_front();
             }
-            field.values.push_back(Produced {
-                seq: field.next_seq,
-                value: value.clone(),
-                pointer,
-                producer,
-            });
-            field.next_seq += 1;
+            let at = field.values.partition_point(|p| p.seq < seq);
+            field.values.insert(
+                at,
+                Produced {
+                    seq,
+                    value: value.clone(),
+                    pointer,
+                    producer,
+                },
+            );
         }
     }
 

@@ -11,6 +11,11 @@
 //! shrunk to the smallest input that still shows it and written as a runnable
 //! curl reproduction.
 //!
+//! Order: for each operation (creators first), positive, boundary and negative
+//! cases, then strange strings, then large bodies; then random combinations of
+//! them until 80% of the duration; shrinking takes the rest. A health probe asks
+//! its own path twice a second throughout (`unavailable` when it fails).
+//!
 //! [`Prober`]: unruly_engine::Prober
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

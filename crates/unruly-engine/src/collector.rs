@@ -9,7 +9,7 @@
 use crate::histogram::summarize;
 use crate::recorder::OperationWindow;
 use std::collections::BTreeMap;
-use unruly_core::{ErrorClass, OperationStats, Stats, Window, WindowOperation};
+use unruly_core::{ErrorClass, Stats, Window, WindowOperation};
 
 /// Windows and totals, merged across threads.
 pub(crate) struct Collector {
@@ -91,11 +91,11 @@ impl Collector {
             .zip(&self.totals)
             .map(|(name, total)| {
                 overall.merge(total);
-                operation_stats(name, total, seconds)
+                total.stats(name, seconds)
             })
             .collect();
         Stats {
-            overall: operation_stats("all", &overall, seconds),
+            overall: overall.stats("all", seconds),
             operations,
             missed_arrivals: 0,
         }
@@ -151,21 +151,4 @@ fn class_counts(window: &OperationWindow) -> impl Iterator<Item = (ErrorClass, u
     ErrorClass::ALL
         .iter()
         .map(|class| (*class, window.errors[class.index()]))
-}
-
-fn operation_stats(name: &str, window: &OperationWindow, seconds: f64) -> OperationStats {
-    OperationStats {
-        operation: name.to_string(),
-        requests: window.requests,
-        errors: window.error_count(),
-        errors_by_class: class_counts(window).collect(),
-        status: window.status.iter().copied().collect(),
-        latency_ms: summarize(&window.latency),
-        rps: if seconds > 0.0 {
-            window.requests as f64 / seconds
-        } else {
-            0.0
-        },
-        bytes_received: window.bytes,
-    }
 }

@@ -29,6 +29,7 @@ pub use endpoint::Endpoint;
 pub use error::EngineError;
 pub use limits::{raise_open_file_limit, FileLimit};
 pub use probe::{ProbeBody, ProbeFailure, ProbeRequest, ProbeResponse, Prober};
+pub use recorder::OperationWindow;
 pub use schedule::ArrivalSchedule;
 pub use tokio_util::sync::CancellationToken;
 

@@ -120,10 +120,7 @@ impl Prober {
     /// The full URL of `path_and_query` on the target (base path included), for
     /// reproductions.
     pub fn url(&self, path_and_query: &str) -> String {
-        format!(
-            "{}://{}{}{}",
-            self.endpoint.scheme, self.endpoint.authority, self.endpoint.base_path, path_and_query
-        )
+        format!("{}{path_and_query}", self.endpoint.base_url)
     }
 
     /// Sends `request` and reads its answer, giving up after `timeout`.

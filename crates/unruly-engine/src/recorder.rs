@@ -2,26 +2,34 @@
 //! collector as partial windows (histograms merge exactly, so partial windows of
 //! the same second from different threads add up to the true window).
 
-use crate::histogram::{new_histogram, record};
+use crate::histogram::{new_histogram, record, summarize};
 use hdrhistogram::Histogram;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
-use unruly_core::{ErrorClass, Outcome, ResponseSample};
+use unruly_core::{ErrorClass, OperationStats, Outcome, ResponseSample};
 
 /// Distinct outcomes sampled per operation before further new outcomes are only counted.
 const MAX_SAMPLES_PER_OPERATION: usize = 32;
 
-/// Counts and latencies of one operation in one (partial) window.
+/// Counts and latencies of one operation in one (partial) window, or over a
+/// whole run (explore keeps one per operation).
 #[derive(Debug, Clone)]
-pub(crate) struct OperationWindow {
-    pub latency: Histogram<u64>,
-    pub requests: u64,
-    pub errors: [u64; ErrorClass::ALL.len()],
-    pub status: Vec<(u16, u64)>,
-    pub bytes: u64,
+pub struct OperationWindow {
+    pub(crate) latency: Histogram<u64>,
+    pub(crate) requests: u64,
+    pub(crate) errors: [u64; ErrorClass::ALL.len()],
+    pub(crate) status: Vec<(u16, u64)>,
+    pub(crate) bytes: u64,
+}
+
+impl Default for OperationWindow {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl OperationWindow {
+    /// Nothing counted yet.
     pub fn new() -> Self {
         Self {
             latency: new_histogram(),
@@ -44,6 +52,55 @@ impl OperationWindow {
             add_status(&mut self.status, code, count);
         }
         self.bytes += other.bytes;
+    }
+
+    /// Counts one finished request: its outcome, its latency (answers and
+    /// timeouts only: a reset's time says nothing of the service's speed) and
+    /// the bytes received.
+    pub fn add(&mut self, outcome: Outcome, latency: Duration, bytes: u64) {
+        self.requests += 1;
+        self.bytes += bytes;
+        match outcome {
+            Outcome::Status(code) => {
+                add_status(&mut self.status, code, 1);
+                record(&mut self.latency, latency);
+            }
+            // A timeout took at least this long: leaving it out would hide the
+            // slowest requests from the percentiles.
+            Outcome::Failed(ErrorClass::Timeout | ErrorClass::Unfinished) => {
+                record(&mut self.latency, latency)
+            }
+            Outcome::Failed(_) => {}
+        }
+        if let Some(class) = outcome.error_class() {
+            self.errors[class.index()] += 1;
+        }
+    }
+
+    /// The report's statistics of these counts, named `name`, over `seconds`.
+    pub fn stats(&self, name: &str, seconds: f64) -> OperationStats {
+        OperationStats {
+            operation: name.to_string(),
+            requests: self.requests,
+            errors: self.error_count(),
+            errors_by_class: ErrorClass::ALL
+                .iter()
+                .map(|class| (*class, self.errors[class.index()]))
+                .collect(),
+            status: self.status.iter().copied().collect(),
+            latency_ms: summarize(&self.latency),
+            rps: if seconds > 0.0 {
+                self.requests as f64 / seconds
+            } else {
+                0.0
+            },
+            bytes_received: self.bytes,
+        }
+    }
+
+    /// Requests counted.
+    pub fn requests(&self) -> u64 {
+        self.requests
     }
 
     /// Failed requests: every class that [`ErrorClass::is_failure`].
@@ -116,24 +173,7 @@ impl Recorder {
             self.flush();
             self.second = second;
         }
-        let window = &mut self.operations[op];
-        window.requests += 1;
-        window.bytes += bytes;
-        match outcome {
-            Outcome::Status(code) => {
-                add_status(&mut window.status, code, 1);
-                record(&mut window.latency, latency);
-            }
-            // A timeout took at least this long: leaving it out would hide the
-            // slowest requests from the percentiles.
-            Outcome::Failed(ErrorClass::Timeout | ErrorClass::Unfinished) => {
-                record(&mut window.latency, latency)
-            }
-            Outcome::Failed(_) => {}
-        }
-        if let Some(class) = outcome.error_class() {
-            window.errors[class.index()] += 1;
-        }
+        self.operations[op].add(outcome, latency, bytes);
         self.dirty = true;
         if let Some((_, sample)) = self.samples[op]
             .iter_mut()

@@ -46,16 +46,12 @@ impl Book {
     /// Counts `observation`; the first of its key is kept with its case.
     /// Returns whether it was new.
     pub fn record(&mut self, entry: Entry) -> bool {
-        if self.entries.len() >= MAX_FINDINGS && !self.index.contains_key(&key_of(&entry)) {
+        let key = key_of(&entry);
+        if self.entries.len() >= MAX_FINDINGS && !self.index.contains_key(&key) {
             // A target inventing a new cause on every answer (a new content type
             // each time) must not fill memory: past this many, only counts grow.
             return false;
         }
-        let key = (
-            entry.operation,
-            entry.observation.kind,
-            entry.observation.cause.clone(),
-        );
         match self.index.get(&key) {
             Some(&i) => {
                 let kept = &mut self.entries[i];
@@ -86,11 +82,7 @@ impl Book {
     /// Keeps `entry` in place of the one of its key (a slower case shows a
     /// slowness better), or records it when it is new.
     pub fn replace(&mut self, entry: Entry) {
-        let key = (
-            entry.operation,
-            entry.observation.kind,
-            entry.observation.cause.clone(),
-        );
+        let key = key_of(&entry);
         match self.index.get(&key) {
             Some(&i) => take_over(&mut self.entries[i], entry),
             None => {
@@ -202,7 +194,7 @@ fn describe_input(case: &Case, shrunk: u32) -> String {
     if shrunk == 0 {
         return format!("{label} ({category})");
     }
-    let value = case.slot.as_deref().and_then(|slot| slot_value(case, slot));
+    let value = case.slot_value();
     match (case.slot.as_deref(), value) {
         (Some(slot), Some(value)) => {
             let mut text = value.to_string();
@@ -241,16 +233,3 @@ fn describe_input(case: &Case, shrunk: u32) -> String {
 
 /// Characters of a value quoted in a summary.
 const MAX_VALUE_CHARS: usize = 80;
-
-/// The value at a slot (`query q`, `body /name`) of a case.
-fn slot_value<'c>(case: &'c Case, slot: &str) -> Option<&'c serde_json::Value> {
-    let (kind, rest) = slot.split_once(' ')?;
-    if kind == "body" {
-        return case.body.as_ref()?.value()?.pointer(rest);
-    }
-    case.parameters
-        .iter()
-        .find(|p| p.location.as_str() == kind && p.name == rest)?
-        .value
-        .as_ref()
-}

@@ -2,7 +2,7 @@
 //! reproductions) and the answer or the failure.
 
 use std::time::Duration;
-use unruly_core::{ApiSpec, ErrorClass, ParameterLocation, RequestRecord};
+use unruly_core::{ApiSpec, ErrorClass, Outcome, ParameterLocation, RequestRecord};
 use unruly_engine::{ProbeBody, ProbeFailure, ProbeRequest, ProbeResponse, Prober};
 use unruly_inputs::{BodyParts, Case, CaseBody};
 
@@ -38,6 +38,14 @@ impl Exchange {
     /// The failure's class, when there was no answer.
     pub fn error(&self) -> Option<ErrorClass> {
         self.outcome.as_ref().err().map(|f| f.class)
+    }
+
+    /// The answer's status or the failure's class.
+    pub fn outcome(&self) -> Outcome {
+        match &self.outcome {
+            Ok(response) => Outcome::Status(response.status),
+            Err(failure) => Outcome::Failed(failure.class),
+        }
     }
 
     /// The answer's body parsed as JSON, when it is complete JSON.

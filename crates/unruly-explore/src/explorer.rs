@@ -6,17 +6,17 @@ use crate::exchange::{send, Exchange};
 use crate::health::{find_health_path, keep_probing, HealthLog};
 use crate::judge::Judge;
 use crate::links::{find_links, Link};
-use crate::pool::Pool;
+use crate::pool::{Pool, Produced};
 use crate::repro::Provenance;
-use crate::stats::{stats, Baseline, Tally};
+use crate::stats::{stats, Baseline};
 use crate::{ExploreError, ExploreOptions, ExploreResult, Snapshot};
 use futures_util::future::join_all;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
 use unruly_core::{ApiSpec, ErrorClass, FindingKind, SeededRng};
-use unruly_engine::{CancellationToken, Endpoint, Prober};
-use unruly_inputs::{Case, CaseGenerator, Category};
+use unruly_engine::{CancellationToken, Endpoint, OperationWindow, Prober};
+use unruly_inputs::{body_field_slot, parameter_slot, Case, CaseGenerator, Category};
 use unruly_verdict::{slow_response, Conformance};
 
 /// Bytes of each response body kept for judging (schemas, leaks).
@@ -86,7 +86,7 @@ struct Job {
 
 /// Everything lanes change.
 struct State {
-    tallies: Vec<(String, Tally)>,
+    tallies: Vec<(String, OperationWindow)>,
     baselines: Vec<Baseline>,
     book: Book,
     pool: Pool,
@@ -139,7 +139,7 @@ impl<'s> Explorer<'s> {
             tallies: spec
                 .operations
                 .iter()
-                .map(|o| (o.name(), Tally::new()))
+                .map(|o| (o.name(), OperationWindow::new()))
                 .collect(),
             baselines: spec.operations.iter().map(|_| Baseline::new()).collect(),
             book: Book::default(),
@@ -408,20 +408,15 @@ impl<'s> Explorer<'s> {
         let state = self.state.borrow();
         let operation = case.operation;
         for link in self.links.iter().filter(|l| l.consumer == operation) {
-            if case.slot.as_deref() == Some(slot_of(link).as_str()) {
+            if case.slot.as_deref() == Some(parameter_slot(link.location, &link.parameter).as_str())
+            {
                 continue;
             }
             let Some(produced) = state.pool.pick(link, n) else {
                 continue;
             };
             case.set_parameter(link.location, &link.parameter, Some(produced.value.clone()));
-            provenance = Some(Provenance {
-                producer: produced.producer.0.clone(),
-                producer_record: produced.producer.1.clone(),
-                pointer: produced.pointer.clone(),
-                location: link.location,
-                parameter: link.parameter.clone(),
-            });
+            provenance = Some(provenance_of(produced, link));
         }
         drop(state);
         if provenance.is_some() {
@@ -464,18 +459,16 @@ impl<'s> Explorer<'s> {
                         .positive(operation, self.options.seed, 1_000_000 + produced.seq);
                 case.set_parameter(link.location, &link.parameter, Some(produced.value.clone()));
                 case.expect = self.generator.judge(&case);
-                case.label = format!("{} from {}", slot_of(link), produced.producer.0.label);
+                case.label = format!(
+                    "{} from {}",
+                    parameter_slot(link.location, &link.parameter),
+                    produced.producer.0.label
+                );
                 jobs.push(Job {
                     donors: Vec::new(),
                     seq: state.jobs_made,
                     case,
-                    provenance: Some(Provenance {
-                        producer: produced.producer.0.clone(),
-                        producer_record: produced.producer.1.clone(),
-                        pointer: produced.pointer.clone(),
-                        location: link.location,
-                        parameter: link.parameter.clone(),
-                    }),
+                    provenance: Some(provenance_of(produced, link)),
                 });
             }
         }
@@ -521,12 +514,9 @@ impl<'s> Explorer<'s> {
         state.cases_run += 1;
         state.covered[case.operation] = true;
         let bytes = exchange.outcome.as_ref().map_or(0, |r| r.body_len);
-        state.tallies[case.operation].1.add(
-            exchange.status(),
-            exchange.error(),
-            exchange.latency(),
-            bytes,
-        );
+        state.tallies[case.operation]
+            .1
+            .add(exchange.outcome(), exchange.latency(), bytes);
         if case.category != Category::Large {
             state.baselines[case.operation].add(exchange.status(), exchange.latency());
         }
@@ -693,7 +683,7 @@ impl<'s> Explorer<'s> {
             let through_producer = best.provenance.as_ref().is_some_and(|p| {
                 best.case.slot.is_none()
                     || best.case.slot.as_deref()
-                        == Some(format!("{} {}", p.location.as_str(), p.parameter).as_str())
+                        == Some(parameter_slot(p.location, &p.parameter).as_str())
             });
             let base = match &best.provenance {
                 Some(p) if through_producer => &p.producer,
@@ -734,15 +724,11 @@ impl<'s> Explorer<'s> {
             .parameters
             .iter()
             .filter(|p| p.value.is_some())
-            .map(|p| format!("{} {}", p.location.as_str(), p.name))
+            .map(|p| parameter_slot(p.location, &p.name))
             .collect();
         if let Some(serde_json::Value::Object(fields)) = case.body.as_ref().and_then(|b| b.value())
         {
-            slots.extend(
-                fields
-                    .keys()
-                    .map(|k| format!("body /{}", k.replace('~', "~0").replace('/', "~1"))),
-            );
+            slots.extend(fields.keys().map(|k| body_field_slot(k)));
         }
         let mut candidates = Vec::new();
         for slot in slots {
@@ -844,7 +830,13 @@ fn looks_slow(exchange: &Exchange) -> bool {
         .is_none_or(|class| class == ErrorClass::Timeout)
 }
 
-/// The slot name of a linked parameter: `path id`.
-fn slot_of(link: &Link) -> String {
-    format!("{} {}", link.location.as_str(), link.parameter)
+/// Where a created value in a linked parameter came from.
+fn provenance_of(produced: &Produced, link: &Link) -> Provenance {
+    Provenance {
+        producer: produced.producer.0.clone(),
+        producer_record: produced.producer.1.clone(),
+        pointer: produced.pointer.clone(),
+        location: link.location,
+        parameter: link.parameter.clone(),
+    }
 }

@@ -194,6 +194,16 @@ impl Case {
             .and_then(|p| p.value.as_ref())
     }
 
+    /// The value at this case's slot (a parameter, or a place in a JSON, form
+    /// or multipart body), when it has one.
+    pub fn slot_value(&self) -> Option<&Value> {
+        match parse_slot(self.slot.as_deref()?)? {
+            SlotRef::Parameter(location, name) => self.parameter(location, &name),
+            SlotRef::Body(at) => self.body.as_ref()?.value()?.pointer(&at),
+            SlotRef::ContentType => None,
+        }
+    }
+
     /// Sets (or, with `None`, omits) the parameter named `name` at `location`.
     /// Returns whether the case has such a parameter. Call
     /// [`CaseGenerator::judge`](crate::CaseGenerator::judge) afterwards to update `expect`.
@@ -218,8 +228,14 @@ impl Case {
 }
 
 /// The slot name of a parameter: `query limit`.
-pub(crate) fn parameter_slot(location: ParameterLocation, name: &str) -> String {
+pub fn parameter_slot(location: ParameterLocation, name: &str) -> String {
     format!("{} {}", location.as_str(), name)
+}
+
+/// The slot name of a top-level body field: `body /name` (escaped as a JSON
+/// pointer token).
+pub fn body_field_slot(name: &str) -> String {
+    body_slot(&crate::pointer::push("", name))
 }
 
 /// The slot name of a place in the body: `body /a/b`, or `body` for the root.

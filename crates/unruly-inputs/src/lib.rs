@@ -33,7 +33,9 @@ mod serialize;
 mod shrink;
 mod values;
 
-pub use case::{Case, CaseBody, CaseParameter, Category, Expect, LargeShape};
+pub use case::{
+    body_field_slot, parameter_slot, Case, CaseBody, CaseParameter, Category, Expect, LargeShape,
+};
 pub use generate::{CaseGenerator, EXTRA_FIELD, LARGE_SIZES, POSITIVE_CASES};
 pub use large::{LargeBody, CHUNK_SIZE};
 pub use serialize::{BodyParts, RequestParts, MULTIPART_BOUNDARY};

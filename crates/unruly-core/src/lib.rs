@@ -7,7 +7,9 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod behaviour;
 pub mod event;
+pub mod expectation;
 pub mod finding;
 pub mod outcome;
 pub mod plan;
@@ -20,7 +22,11 @@ pub use api::{
     directional_view, ApiBody, ApiLink, ApiOperation, ApiParameter, ApiResponse, ApiSpec,
     Direction, MediaType, ParameterLocation, ParameterStyle,
 };
+pub use behaviour::{
+    placeholders, Behaviour, BehaviourKind, BehaviourSchedule, Invariant, SlowMode,
+};
 pub use event::Event;
+pub use expectation::{Evaluation, Expectation, ExpectationError};
 pub use finding::{Evidence, Finding, FindingKind, Severity};
 pub use outcome::{ErrorClass, Outcome};
 pub use plan::{

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+pub use crate::behaviour::Behaviour;
 pub use crate::template::Template;
 
 /// Everything a run needs, already validated.
@@ -29,6 +30,9 @@ pub struct Plan {
     pub insecure: bool,
     /// Assumptions to check after the run.
     pub assumptions: Vec<Assumption>,
+    /// Unruly behaviours (bursts, double submits, refresh storms, slow
+    /// clients) fired on their schedules alongside the workload.
+    pub behaviours: Vec<Behaviour>,
 }
 
 /// The service under test.
@@ -36,6 +40,10 @@ pub struct Plan {
 pub struct Target {
     /// Base URL, `http://` or `https://`, without a trailing slash, e.g. `http://127.0.0.1:8080`.
     pub base_url: String,
+    /// A path on the target, e.g. `/health`, probed throughout the run: a
+    /// failing probe while a behaviour or fault runs is an `unavailable`
+    /// finding. Starts with `/`; `None` means no probe.
+    pub health: Option<String>,
 }
 
 /// One kind of request a user sends.

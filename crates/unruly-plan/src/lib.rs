@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 pub mod assumption;
+mod behaviour;
 pub mod duration;
 mod error;
 mod import;

@@ -288,7 +288,10 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
     }
 
     Ok(Plan {
-        target: Target { base_url: url.base },
+        target: Target {
+            base_url: url.base,
+            health: None,
+        },
         operations: vec![Operation {
             name,
             method,
@@ -305,5 +308,6 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
         seed: o.seed,
         insecure: o.insecure,
         assumptions,
+        behaviours: Vec::new(),
     })
 }

@@ -15,6 +15,8 @@
 //! timeout = "10s"                # optional per-request timeout, default "10s"
 //! insecure = false               # optional: accept any TLS certificate
 //! headers = { Authorization = "Bearer {{env.TOKEN}}" }   # optional, added to every operation
+//! health = "/health"             # optional path, starts with "/", probed throughout the run:
+//!                                # failing while a behaviour or fault runs is `unavailable`
 //!
 //! [[operation]]                  # at least one
 //! name = "list products"         # optional, default "METHOD path", e.g. "GET /products"
@@ -60,8 +62,41 @@
 //! `duration`, `requests`) in an open workload and open-model keys
 //! (`connections`, `stage`) in a closed one. See [`crate::parse_assumption`]
 //! for the assumption grammar.
+//!
+//! `[[behaviour]]` tables add unruly behaviours, each fired on its schedule
+//! (`at`, default 0; `every`; `times`, default 1, or until the run ends with
+//! `every`) and naming one of the scenario's operations:
+//!
+//! ```toml
+//! [[behaviour]]
+//! kind = "burst"                 # `count` requests at once (20, 2-1000)
+//! operation = "POST /accounts/{id}/withdraw"
+//! name = "withdraw race"         # optional, default "behaviour N"
+//! at = "5s"
+//! invariant = { read = "GET /accounts/{id}", expect = "$.balance >= 0" }
+//!
+//! [[behaviour]]
+//! kind = "double_submit"         # `count` copies (2, 2-100), then one more
+//! operation = "POST /accounts/{id}/withdraw"
+//! idempotency_key = true         # or a header name; true is "Idempotency-Key"
+//!
+//! [[behaviour]]
+//! kind = "refresh_storm"         # tabs (20), duration ("2s"), abandon (0.25)
+//! operation = "GET /accounts/{id}"
+//!
+//! [[behaviour]]
+//! kind = "slow_clients"          # mode (required), clients (64), duration ("5s"),
+//! mode = "read"                  # bytes_per_second (1)
+//! operation = "GET /accounts/{id}"
+//! ```
+//!
+//! An invariant's `read` is `METHOD /path`; its `{name}` placeholders must
+//! appear in the operation's name. `expect` is an [`unruly_core::Expectation`]
+//! (see [`unruly_core::expectation`] for the grammar). Only bursts and
+//! double submits take an invariant.
 
 use crate::assumption::parse_located;
+use crate::behaviour::read_behaviours;
 use crate::error::{PlanError, PlanErrors};
 use crate::position::line_col;
 use crate::toml_view::{to_json, Ctx, Entry, Fields};
@@ -86,8 +121,9 @@ const TOP_KEYS: &[&str] = &[
     "workload",
     "assumption",
     "assumptions",
+    "behaviour",
 ];
-const TARGET_KEYS: &[&str] = &["url", "timeout", "insecure", "headers"];
+const TARGET_KEYS: &[&str] = &["url", "timeout", "insecure", "headers", "health"];
 const OPERATION_KEYS: &[&str] = &[
     "name", "method", "path", "headers", "body", "json", "weight",
 ];
@@ -159,6 +195,7 @@ struct TargetSpec {
     timeout: Duration,
     insecure: bool,
     headers: Vec<(String, Template)>,
+    health: Option<String>,
 }
 
 struct OperationSpec {
@@ -222,6 +259,7 @@ fn read_plan(ctx: &mut Ctx<'_>, root: &toml_edit::Table) -> Option<Plan> {
             f.finish(ctx, &["check"]);
         }
     }
+    let behaviour_e = top.take("behaviour");
     top.finish(ctx, TOP_KEYS);
 
     check_operation_set(ctx, &operations);
@@ -230,6 +268,14 @@ fn read_plan(ctx: &mut Ctx<'_>, root: &toml_edit::Table) -> Option<Plan> {
         .iter()
         .map(|e| read_assumption(ctx, e, names.as_deref()))
         .collect();
+    let behaviours = match &behaviour_e {
+        None => Some(Vec::new()),
+        Some(e) => {
+            let list = ctx.tables(e, "[[behaviour]]");
+            let run_end = workload.as_ref().and_then(|w| w.stop.duration());
+            read_behaviours(ctx, list, names.as_deref(), run_end)
+        }
+    };
 
     let target = target?;
     let base_url = target.base_url?;
@@ -241,7 +287,10 @@ fn read_plan(ctx: &mut Ctx<'_>, root: &toml_edit::Table) -> Option<Plan> {
     }
     let workload = workload?;
     Some(Plan {
-        target: Target { base_url },
+        target: Target {
+            base_url,
+            health: target.health,
+        },
         operations: built,
         workload: workload.workload,
         stop: workload.stop,
@@ -251,6 +300,7 @@ fn read_plan(ctx: &mut Ctx<'_>, root: &toml_edit::Table) -> Option<Plan> {
         seed: seed?,
         insecure: target.insecure,
         assumptions: assumptions.into_iter().collect::<Option<Vec<_>>>()?,
+        behaviours: behaviours?,
     })
 }
 
@@ -292,13 +342,37 @@ fn read_target(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> TargetSpec {
         None => Vec::new(),
         Some(e) => read_headers(ctx, &e, "[target] headers").unwrap_or_default(),
     };
+    let health = f.take("health").and_then(|e| read_health(ctx, &e));
     f.finish(ctx, TARGET_KEYS);
     TargetSpec {
         base_url,
         timeout,
         insecure,
         headers,
+        health,
     }
+}
+
+/// `[target] health`: a path starting with `/`, without spaces.
+fn read_health(ctx: &mut Ctx<'_>, e: &Entry<'_>) -> Option<String> {
+    let path = ctx.string(e)?;
+    if !path.starts_with('/') {
+        ctx.error_in_string(
+            e,
+            0,
+            format!("health path \"{path}\" must start with `/`: expected a path on the target, e.g. \"/health\""),
+        );
+        return None;
+    }
+    if let Some(offset) = path.find(|c: char| c.is_whitespace() || c.is_control()) {
+        ctx.error_in_string(
+            e,
+            offset,
+            "a path cannot contain spaces or control characters: expected them percent-encoded, e.g. %20",
+        );
+        return None;
+    }
+    Some(path.to_string())
 }
 
 fn read_operation(ctx: &mut Ctx<'_>, mut f: Fields<'_>) -> OperationSpec {

@@ -178,7 +178,7 @@ impl<'a> Fields<'a> {
 }
 
 /// The known key nearest to `name`, if it is a plausible typo.
-fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+pub(crate) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
         .map(|k| (edit_distance(name, k), *k))
@@ -271,7 +271,7 @@ impl<'s> Ctx<'s> {
         PlanErrors { errors }
     }
 
-    fn mismatch(&mut self, entry: &Entry<'_>, expected: &str) {
+    pub(crate) fn mismatch(&mut self, entry: &Entry<'_>, expected: &str) {
         let message = format!(
             "{}: expected {expected}, found {}",
             entry.what,

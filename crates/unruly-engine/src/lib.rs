@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod behaviour;
 mod collector;
 mod connection;
 mod endpoint;

@@ -37,6 +37,23 @@ pub struct ProbeRequest {
     pub body: ProbeBody,
 }
 
+impl ProbeRequest {
+    /// A copy of this request, unless its body is streamed (a stream is sent once).
+    pub fn try_clone(&self) -> Option<Self> {
+        let body = match &self.body {
+            ProbeBody::Empty => ProbeBody::Empty,
+            ProbeBody::Bytes(bytes) => ProbeBody::Bytes(bytes.clone()),
+            ProbeBody::Stream { .. } => return None,
+        };
+        Some(Self {
+            method: self.method.clone(),
+            path_and_query: self.path_and_query.clone(),
+            headers: self.headers.clone(),
+            body,
+        })
+    }
+}
+
 /// A request body.
 pub enum ProbeBody {
     /// No body.

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::CONTENT_LENGTH;
-use http::request::Parts;
-use http::Request;
+use http::HeaderMap;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::time::Instant;
@@ -24,23 +23,21 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest a whole body may take to arrive.
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Reads the whole body of `request`: its head, and the body if it is at most
+/// Reads the whole `body` of a request with these `headers`, if it is at most
 /// [`MAX_BODY`] bytes.
 ///
 /// # Errors
 ///
 /// [`ApiError::PayloadTooLarge`] for a larger body (once read, up to [`MAX_DRAIN`]),
 /// [`ApiError::RequestTimeout`] when it stalls for 10 s or takes more than 60 s,
-/// [`ApiError::BadRequest`] when it cannot be read (a broken chunked encoding).
-pub(crate) async fn read(request: Request<Incoming>) -> Result<(Parts, Bytes), ApiError> {
-    let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
+/// [`ApiError::BadRequest`] when it cannot be read (a broken chunked encoding, a client
+/// gone mid-body).
+pub(crate) async fn read(headers: &HeaderMap, body: Incoming) -> Result<Bytes, ApiError> {
+    let declared = headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let bytes = collect(body, declared).await?;
-    Ok((parts, bytes))
+    collect(body, declared).await
 }
 
 async fn collect(mut body: Incoming, declared: Option<u64>) -> Result<Bytes, ApiError> {

@@ -1,7 +1,8 @@
 //! The list of bugs planted in [`Variant::Buggy`](crate::Variant::Buggy).
 
 /// What it takes for a planted bug to show: whether `unruly explore` can find it from the
-/// inputs it sends alone, or whether it needs load, concurrency or a watch on the process.
+/// inputs it sends alone, or whether it needs load, concurrency, a watch on the process or
+/// unruly's user behaviours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Trigger {
     /// One request (or a short sequence, such as a create then a read of what was created)
@@ -14,16 +15,20 @@ pub enum Trigger {
     /// It shows only to someone watching the process (its memory, its logs) over many
     /// requests.
     Watch,
+    /// It shows only to unruly's user behaviours: requests released together, the same
+    /// submission repeated, slow clients; `unruly explore` applies them.
+    Behaviour,
 }
 
 impl Trigger {
-    /// `"input"`, `"load"`, `"concurrency"` or `"watch"`.
+    /// `"input"`, `"load"`, `"concurrency"`, `"watch"` or `"behaviour"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Input => "input",
             Trigger::Load => "load",
             Trigger::Concurrency => "concurrency",
             Trigger::Watch => "watch",
+            Trigger::Behaviour => "behaviour",
         }
     }
 }
@@ -167,6 +172,32 @@ pub const PLANTED_BUGS: &[PlantedBug] = &[
                       zero-width space) reads back with `\"display_name\": null`, which the \
                       schema (a string) forbids",
     },
+    PlantedBug {
+        operation: "POST /accounts/{id}/withdrawals",
+        kind: "race_condition",
+        trigger: Trigger::Behaviour,
+        description: "the balance is checked, then debited ~1 ms later without a lock: 20 \
+                      withdrawals of 60 released together on a balance of 100 all pass the \
+                      check, so GET /accounts/{id} then shows a negative balance, which the \
+                      schema forbids (minimum 0)",
+    },
+    PlantedBug {
+        operation: "POST /orders",
+        kind: "duplicate_side_effect",
+        trigger: Trigger::Behaviour,
+        description: "the documented Idempotency-Key header is ignored: the same order \
+                      submitted twice with the same key is placed twice, with two ids and \
+                      the stock taken twice, instead of the first answer being replayed",
+    },
+    PlantedBug {
+        operation: "POST /orders",
+        kind: "resource_exhaustion",
+        trigger: Trigger::Behaviour,
+        description: "every request, GET /health included, first takes one of 32 request \
+                      readers and holds it until its body has arrived, and slow headers are \
+                      never timed out: 32 clients trickling their bodies a byte a second \
+                      make every other request wait for as long as they upload",
+    },
 ];
 
 #[cfg(test)]
@@ -180,6 +211,7 @@ mod tests {
             Trigger::Load,
             Trigger::Concurrency,
             Trigger::Watch,
+            Trigger::Behaviour,
         ] {
             assert!(
                 PLANTED_BUGS.iter().any(|b| b.trigger == trigger),

@@ -1,5 +1,5 @@
 //! The embedded demo service of unruly: a small shop-like JSON API (products, search,
-//! orders, users) with an OpenAPI 3.0.3 document at `/openapi.json`.
+//! orders, users, accounts) with an OpenAPI 3.0.3 document at `/openapi.json`.
 //!
 //! It comes in two variants. [`Variant::Buggy`] has production bugs planted in it, listed in
 //! [`PLANTED_BUGS`] with the [`Trigger`] each needs:
@@ -11,13 +11,22 @@
 //!   response in an undocumented content type;
 //! - found under load ([`Trigger::Load`]): a global lock;
 //! - found by concurrent requests ([`Trigger::Concurrency`]): an overselling race;
-//! - found by watching the process ([`Trigger::Watch`]): a memory leak.
+//! - found by watching the process ([`Trigger::Watch`]): a memory leak;
+//! - found by unruly's user behaviours ([`Trigger::Behaviour`], what `unruly explore`
+//!   applies): withdrawals released together take an account's balance below zero (a
+//!   check-then-act race), the same order submitted twice with one `Idempotency-Key` is
+//!   placed twice, and 32 slow uploads take every request reader, so that nothing else,
+//!   not even `GET /health`, is answered.
 //!
 //! [`Variant::Correct`] answers exactly as its OpenAPI document says: it validates request
 //! bodies against the document's own schemas (JSON Schema draft 2020-12, formats asserted),
 //! path and query integers in their canonical spelling, the body's media type (415) and size
 //! (413, read and dropped up to 256 MiB so that the client sees the answer), and documents
-//! every status it answers. Anything unruly reports against it is a false positive.
+//! every status it answers. It debits accounts under a per-account lock, honours the
+//! `Idempotency-Key` of orders as the IETF httpapi draft describes (replay, 409 while in
+//! flight, 422 for another body), reads requests without a pool that slow clients could
+//! exhaust, and gives a client 5 s to send its headers. Anything unruly reports against it
+//! is a false positive.
 //!
 //! Run it inside a runtime you own with [`serve`], or on its own thread with [`DemoHandle`]:
 //!
@@ -32,13 +41,16 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod accounts;
 mod backtrack;
 mod body;
 mod bugs;
 mod clock;
 mod handle;
 mod handlers;
+mod idempotency;
 mod leaks;
+mod pool;
 mod query;
 mod respond;
 mod router;

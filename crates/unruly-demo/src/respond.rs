@@ -2,8 +2,8 @@
 //! text pages.
 
 use bytes::Bytes;
-use http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
-use http::{Response, StatusCode};
+use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE};
+use http::{HeaderMap, Response, StatusCode};
 use http_body_util::Full;
 use serde::Serialize;
 
@@ -31,9 +31,12 @@ pub(crate) enum ApiError {
         /// The methods the path allows, for the `Allow` header.
         allow: &'static str,
     },
-    /// 409: the order cannot be met.
+    /// 409: the order or withdrawal cannot be met, or its Idempotency-Key is in use.
     #[error("{0}")]
     Conflict(String),
+    /// 422: the Idempotency-Key was already used with a different body.
+    #[error("{0}")]
+    UnprocessableEntity(String),
     /// 408: the body took too long to arrive.
     #[error("the request body took too long to arrive")]
     RequestTimeout,
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
@@ -90,6 +94,50 @@ pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Resp
             JSON,
             Bytes::from_static(br#"{"error":"internal error"}"#),
         ),
+    }
+}
+
+/// A complete answer kept as its parts (status, headers, body bytes), so that it can be sent
+/// again byte for byte: what the correct twin replays for a repeated Idempotency-Key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Recorded {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Recorded {
+    /// A JSON answer, serialized once.
+    pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Recorded {
+        let (status, body) = match serde_json::to_vec(value) {
+            Ok(bytes) => (status, Bytes::from(bytes)),
+            // Our own types always serialize; this only guards against a future mistake.
+            Err(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Bytes::from_static(br#"{"error":"internal error"}"#),
+            ),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        Recorded {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The same answer with one more header.
+    pub(crate) fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Recorded {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// The response.
+    pub(crate) fn into_response(self) -> Response<Body> {
+        let mut response = Response::new(Full::new(self.body));
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers;
+        response
     }
 }
 

@@ -19,6 +19,9 @@ use crate::Variant;
 
 /// How long open connections get to finish their requests after shutdown.
 const GRACE: Duration = Duration::from_secs(1);
+/// How long the correct variant gives a client to send a request's headers (the buggy one
+/// waits for ever: no slow-header protection).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 /// The pause after a failed accept (e.g. out of file descriptors).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
 
@@ -26,7 +29,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
 /// gives open connections a moment to finish and drops the rest.
 ///
 /// Each call has its own freshly seeded state. HTTP/1.1 (keep-alive) and HTTP/2 with prior
-/// knowledge (h2c) are both spoken on the same port.
+/// knowledge (h2c) are both spoken on the same port. The correct variant closes an HTTP/1.1
+/// connection whose request headers take more than 5 s to arrive (hyper's timer also runs
+/// while a keep-alive connection waits idle for its next request); the buggy one never does.
 ///
 /// # Errors
 ///
@@ -40,8 +45,17 @@ pub async fn serve(
 ) -> io::Result<()> {
     crate::validate::prepare();
     let shop = Arc::new(Shop::new(variant));
+    let header_timeout = match variant {
+        // Bug: a client may take as long as it likes to send its headers.
+        Variant::Buggy => None,
+        Variant::Correct => Some(HEADER_TIMEOUT),
+    };
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(header_timeout);
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();

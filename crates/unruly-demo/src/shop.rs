@@ -1,5 +1,6 @@
-//! The in-memory state of the shop: products with their stock, orders, users, the last log
-//! lines, and (in the buggy variant) the leaked request bodies.
+//! The in-memory state of the shop: products with their stock, orders, users, accounts, the
+//! Idempotency-Keys of orders, the last log lines, and (in the buggy variant) the leaked
+//! request bodies and the pool of request readers.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -7,6 +8,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use serde::Serialize;
 
+use crate::accounts::{AccountStore, MAX_ACCOUNTS};
+use crate::idempotency::IdempotencyStore;
+use crate::pool::ReaderPool;
 use crate::users::{UserStore, MAX_USERS};
 use crate::Variant;
 
@@ -102,6 +106,12 @@ pub(crate) struct Shop {
     pub(crate) leak: LeakStore,
     /// The registered users.
     pub(crate) users: UserStore,
+    /// The open accounts.
+    pub(crate) accounts: AccountStore,
+    /// The correct variant's Idempotency-Keys of `POST /orders`.
+    pub(crate) idempotency: IdempotencyStore,
+    /// The buggy variant's request readers (no pool in the correct one).
+    pub(crate) readers: ReaderPool,
     /// The last [`LOG_LINES`] lines the service logged (it has no other log).
     log: Mutex<VecDeque<String>>,
 }
@@ -127,6 +137,9 @@ impl Shop {
             global_lock: tokio::sync::Mutex::new(()),
             leak: LeakStore::new(LEAK_CAP),
             users: UserStore::new(MAX_USERS),
+            accounts: AccountStore::new(MAX_ACCOUNTS),
+            idempotency: IdempotencyStore::new(),
+            readers: ReaderPool::new(variant),
             log: Mutex::new(VecDeque::with_capacity(LOG_LINES)),
         }
     }

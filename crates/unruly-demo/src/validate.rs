@@ -19,6 +19,10 @@ pub(crate) enum BodySchema {
     NewOrder,
     /// `POST /users`.
     NewUser,
+    /// `POST /accounts`.
+    NewAccount,
+    /// `POST /accounts/{id}/withdrawals`.
+    Withdrawal,
 }
 
 impl BodySchema {
@@ -27,6 +31,8 @@ impl BodySchema {
         match self {
             BodySchema::NewOrder => "NewOrder",
             BodySchema::NewUser => "NewUser",
+            BodySchema::NewAccount => "NewAccount",
+            BodySchema::Withdrawal => "Withdrawal",
         }
     }
 }
@@ -35,11 +41,15 @@ impl BodySchema {
 struct Validators {
     new_order: Validator,
     new_user: Validator,
+    new_account: Validator,
+    withdrawal: Validator,
 }
 
 static VALIDATORS: LazyLock<Validators> = LazyLock::new(|| Validators {
     new_order: compile(BodySchema::NewOrder),
     new_user: compile(BodySchema::NewUser),
+    new_account: compile(BodySchema::NewAccount),
+    withdrawal: compile(BodySchema::Withdrawal),
 });
 
 /// Compiles the body validators now rather than on the first request that needs them.
@@ -73,6 +83,8 @@ pub(crate) fn body(schema: BodySchema, body: &Value) -> Result<(), ApiError> {
     let validator = match schema {
         BodySchema::NewOrder => &VALIDATORS.new_order,
         BodySchema::NewUser => &VALIDATORS.new_user,
+        BodySchema::NewAccount => &VALIDATORS.new_account,
+        BodySchema::Withdrawal => &VALIDATORS.withdrawal,
     };
     match validator.iter_errors(body).next() {
         None => Ok(()),
@@ -220,6 +232,33 @@ mod tests {
         assert!(!order(
             json!({"product_id": 0, "quantity": 1, "customer": "a"})
         ));
+        let account = |v: Value| body(BodySchema::NewAccount, &v).is_ok();
+        assert!(account(json!({"owner": "Ada", "balance": 0})));
+        assert!(account(
+            json!({"owner": "é".repeat(64), "balance": 1_000_000})
+        ));
+        for refused in [
+            json!({"owner": "", "balance": 1}),
+            json!({"owner": "a".repeat(65), "balance": 1}),
+            json!({"owner": "Ada", "balance": -1}),
+            json!({"owner": "Ada", "balance": 1_000_001}),
+            json!({"owner": "Ada", "balance": 1.5}),
+            json!({"owner": "Ada"}),
+            json!({"balance": 1}),
+        ] {
+            assert!(!account(refused.clone()), "{refused}");
+        }
+        let withdrawal = |v: Value| body(BodySchema::Withdrawal, &v).is_ok();
+        assert!(withdrawal(json!({"amount": 1})));
+        assert!(withdrawal(json!({"amount": 1_000_000})));
+        for refused in [
+            json!({"amount": 0}),
+            json!({"amount": 1_000_001}),
+            json!({"amount": "1"}),
+            json!({}),
+        ] {
+            assert!(!withdrawal(refused.clone()), "{refused}");
+        }
     }
 
     #[test]

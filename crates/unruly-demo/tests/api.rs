@@ -274,6 +274,104 @@ async fn user_errors_are_documented_ones() {
 }
 
 #[tokio::test]
+async fn accounts_are_opened_read_back_and_debited() {
+    for variant in VARIANTS {
+        let demo = common::start(variant);
+        let addr = demo.addr();
+        let created = post(addr, "/accounts", r#"{"owner":"Ada","balance":100}"#).await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        assert_eq!(
+            json(&created),
+            serde_json::json!({"id": 1, "owner": "Ada", "balance": 100})
+        );
+        assert_eq!(
+            common::header(&created.headers, "location"),
+            Some("/accounts/1")
+        );
+        assert_eq!(json(&get(addr, "/accounts/1").await), json(&created));
+
+        let debited = post(addr, "/accounts/1/withdrawals", r#"{"amount":60}"#).await;
+        assert_eq!(debited.status, 200, "{}", debited.text());
+        assert_eq!(
+            json(&debited),
+            serde_json::json!({"id": 1, "owner": "Ada", "balance": 40})
+        );
+        // More than is left.
+        assert_error(
+            &post(addr, "/accounts/1/withdrawals", r#"{"amount":60}"#).await,
+            409,
+        );
+        // Integers may be written with a fraction of zero, as JSON Schema counts them.
+        let exact = post(addr, "/accounts/1/withdrawals", r#"{"amount":40.0}"#).await;
+        assert_eq!(json(&exact)["balance"], 0);
+        assert_eq!(json(&get(addr, "/accounts/1").await)["balance"], 0);
+
+        let rich = post(addr, "/accounts", r#"{"owner":"é","balance":1000000}"#).await;
+        assert_eq!(json(&rich)["id"], 2);
+    }
+}
+
+#[tokio::test]
+async fn account_errors_are_documented_ones() {
+    for variant in VARIANTS {
+        let demo = common::start(variant);
+        let addr = demo.addr();
+        for body in [
+            "",
+            "{",
+            "null",
+            r#"{"owner":"Ada"}"#,
+            r#"{"balance":1}"#,
+            r#"{"owner":"","balance":1}"#,
+            r#"{"owner":"Ada","balance":-1}"#,
+            r#"{"owner":"Ada","balance":1000001}"#,
+            r#"{"owner":"Ada","balance":0.5}"#,
+            r#"{"owner":7,"balance":1}"#,
+        ] {
+            assert_error(&post(addr, "/accounts", body).await, 400);
+        }
+        let long = serde_json::json!({"owner": "x".repeat(65), "balance": 1}).to_string();
+        assert_error(&post(addr, "/accounts", long).await, 400);
+        assert_error(&get(addr, "/accounts/1").await, 404);
+        assert_error(
+            &post(addr, "/accounts/1/withdrawals", r#"{"amount":1}"#).await,
+            404,
+        );
+        post(addr, "/accounts", r#"{"owner":"Ada","balance":10}"#).await;
+        for bad in ["0", "-1", "abc", "1.0", "+1", "01", "99999999999999999999"] {
+            assert_error(&get(addr, &format!("/accounts/{bad}")).await, 400);
+            let path = format!("/accounts/{bad}/withdrawals");
+            assert_error(&post(addr, &path, r#"{"amount":1}"#).await, 400);
+        }
+        for body in [
+            "",
+            "[]",
+            r#"{"amount":0}"#,
+            r#"{"amount":-5}"#,
+            r#"{"amount":1000001}"#,
+            r#"{"amount":"1"}"#,
+            r#"{}"#,
+        ] {
+            assert_error(&post(addr, "/accounts/1/withdrawals", body).await, 400);
+        }
+        for path in ["/accounts", "/accounts/1/withdrawals"] {
+            let response = common::send(
+                addr,
+                Method::POST,
+                path,
+                Some("text/plain"),
+                Some(r#"{"owner":"Ada","balance":1,"amount":1}"#.into()),
+            )
+            .await;
+            assert_error(&response, 415);
+            let huge = format!(r#"{{"owner":"{}","balance":1}}"#, "x".repeat(2 << 20));
+            assert_error(&post(addr, path, huge).await, 413);
+        }
+        assert_eq!(json(&get(addr, "/accounts/1").await)["balance"], 10);
+    }
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods() {
     for variant in VARIANTS {
         let demo = common::start(variant);
@@ -287,6 +385,10 @@ async fn unknown_routes_and_methods() {
             "/health/",
             "/users/",
             "/users/1/x",
+            "/accounts/",
+            "/accounts/1/x",
+            "/accounts/1/withdrawals/",
+            "/accounts//withdrawals",
         ] {
             assert_error(&get(addr, path).await, 404);
         }
@@ -298,6 +400,10 @@ async fn unknown_routes_and_methods() {
             (Method::PUT, "/orders/1", "GET"),
             (Method::GET, "/users", "POST"),
             (Method::DELETE, "/users/1", "GET"),
+            (Method::GET, "/accounts", "POST"),
+            (Method::POST, "/accounts/1", "GET"),
+            (Method::GET, "/accounts/1/withdrawals", "POST"),
+            (Method::PUT, "/accounts/x/withdrawals", "POST"),
         ] {
             let response = connection
                 .send(method, path, None)

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 
 use bytes::Bytes;
+use hyper::header::HeaderValue;
 use hyper::Method;
 use jsonschema::Validator;
 use serde_json::{json, Value};
@@ -149,9 +150,47 @@ struct Case<'a> {
     /// The path sent, with its query.
     path: String,
     content_type: Option<&'static str>,
+    /// Headers besides `Host` and `Content-Type`.
+    headers: Vec<(&'static str, HeaderValue)>,
     body: Option<Bytes>,
     /// Why the spec forbids this request, if it does.
     invalid: Option<String>,
+}
+
+/// A `POST` for [`Judge::post`].
+struct Post {
+    /// The path as written in the document.
+    template: &'static str,
+    /// The `{id}` of the template (decoded), if it has one.
+    id: Option<String>,
+    content_type: Option<&'static str>,
+    headers: Vec<(&'static str, HeaderValue)>,
+    body: Bytes,
+}
+
+impl Post {
+    /// A JSON body to `template`, with its `{id}` if it has one.
+    fn json(template: &'static str, id: Option<&str>, body: impl Into<Bytes>) -> Post {
+        Post {
+            template,
+            id: id.map(str::to_owned),
+            content_type: Some("application/json"),
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    /// The same with another content type.
+    fn sent_as(mut self, content_type: Option<&'static str>) -> Post {
+        self.content_type = content_type;
+        self
+    }
+
+    /// The same with one more header.
+    fn with_header(mut self, name: &'static str, value: HeaderValue) -> Post {
+        self.headers.push((name, value));
+        self
+    }
 }
 
 /// Sends cases and judges the answers.
@@ -202,11 +241,12 @@ impl Judge {
     }
 
     async fn send(&mut self, case: Case<'_>) -> TestResponse {
-        let response = common::send(
+        let response = common::send_with(
             self.addr,
             case.method.clone(),
             &case.path,
             case.content_type,
+            &case.headers,
             case.body.clone(),
         )
         .await;
@@ -311,13 +351,7 @@ impl Judge {
             }
             _ => {
                 let raw = decoded.unwrap_or_default();
-                let value = self.param_value("id", raw);
-                let pointer = format!(
-                    "/paths/{}/get/parameters/0/schema",
-                    template.replace('/', "~1")
-                );
-                let invalid = (!self.valid(&pointer, &value))
-                    .then(|| format!("id={raw:?} breaks its schema"));
+                let invalid = self.id_invalid("get", template, raw);
                 (template.replace("{id}", &encode(raw)), invalid)
             }
         };
@@ -326,6 +360,7 @@ impl Judge {
             template,
             path,
             content_type: None,
+            headers: Vec::new(),
             body: None,
             invalid,
         })
@@ -344,18 +379,35 @@ impl Judge {
             .unwrap_or_else(|| Value::from(raw))
     }
 
-    /// `POST` of a body, judged against the request body schema.
-    async fn post(
-        &mut self,
-        template: &'static str,
-        content_type: Option<&'static str>,
-        body: Bytes,
-    ) -> TestResponse {
+    /// Whether the `{id}` of `template`'s `method` breaks its schema, and why.
+    fn id_invalid(&mut self, method: &str, template: &str, raw: &str) -> Option<String> {
+        let value = self.param_value("id", raw);
+        let pointer = format!(
+            "/paths/{}/{method}/parameters/0/schema",
+            template.replace('/', "~1")
+        );
+        (!self.valid(&pointer, &value)).then(|| format!("id={raw:?} breaks its schema"))
+    }
+
+    /// A `POST`, judged against the path parameter's schema and the request body schema.
+    async fn post(&mut self, post: Post) -> TestResponse {
+        let Post {
+            template,
+            id,
+            content_type,
+            headers,
+            body,
+        } = post;
         let schema = format!(
             "/paths/{}/post/requestBody/content/application~1json/schema",
             template.replace('/', "~1")
         );
-        let invalid = if content_type != Some("application/json") {
+        let id_invalid = id
+            .as_deref()
+            .and_then(|raw| self.id_invalid("post", template, raw));
+        let invalid = if let Some(why) = id_invalid {
+            Some(why)
+        } else if content_type != Some("application/json") {
             Some(format!("content type {content_type:?}"))
         } else {
             match serde_json::from_slice::<Value>(&body) {
@@ -366,12 +418,17 @@ impl Judge {
                 Ok(_) => None,
             }
         };
+        let path = match &id {
+            Some(raw) => template.replace("{id}", &encode(raw)),
+            None => template.to_owned(),
+        };
         let response = self
             .send(Case {
                 method: Method::POST,
                 template,
-                path: template.to_owned(),
+                path,
                 content_type,
+                headers,
                 body: Some(body),
                 invalid,
             })
@@ -387,15 +444,16 @@ impl Judge {
     }
 
     /// Every field of `base` replaced by every strange value, then missing; then odd
-    /// bodies and content types.
+    /// bodies and content types. `id` fills the template's `{id}`, if it has one.
     async fn post_variations(
         &mut self,
         template: &'static str,
+        id: Option<&str>,
         base: Value,
         skip: fn(&str, &Value) -> bool,
     ) {
-        let json = Some("application/json");
-        self.post(template, json, base.to_string().into()).await;
+        let post = |body: String| Post::json(template, id, body);
+        self.post(post(base.to_string())).await;
         let fields: Vec<String> = base
             .as_object()
             .map(|o| o.keys().cloned().collect())
@@ -407,17 +465,17 @@ impl Judge {
                 }
                 let mut body = base.clone();
                 body[field.as_str()] = value;
-                self.post(template, json, body.to_string().into()).await;
+                self.post(post(body.to_string())).await;
             }
             let mut body = base.clone();
             if let Some(fields) = body.as_object_mut() {
                 fields.remove(field.as_str());
             }
-            self.post(template, json, body.to_string().into()).await;
+            self.post(post(body.to_string())).await;
         }
         let mut extra = base.clone();
         extra["unexpected"] = json!({"deep": [1, 2, 3]});
-        self.post(template, json, extra.to_string().into()).await;
+        self.post(post(extra.to_string())).await;
         for odd in [
             "",
             "{",
@@ -429,21 +487,68 @@ impl Judge {
             "[{}]",
             "{\"a\":1}}",
         ] {
-            self.post(template, json, Bytes::from(odd)).await;
+            self.post(post(odd.to_owned())).await;
         }
         let nested = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        self.post(template, json, nested.into()).await;
+        self.post(post(nested)).await;
         for content_type in [None, Some("text/plain"), Some("application/xml")] {
-            self.post(template, content_type, base.to_string().into())
+            self.post(post(base.to_string()).sent_as(content_type))
                 .await;
         }
         let big = json!({"name": "x".repeat(3 << 19), "customer": "x"});
-        self.post(template, json, big.to_string().into()).await;
+        self.post(post(big.to_string())).await;
+    }
+
+    /// Orders with an `Idempotency-Key`: every strange string a header can carry as a key,
+    /// sent once, then again with the same body, then with another body; and a key sent
+    /// twice in one request.
+    async fn idempotency_keys(&mut self) {
+        let order = |customer: &str| {
+            json!({"product_id": 2, "quantity": 1, "customer": customer}).to_string()
+        };
+        for key in strange_strings() {
+            let Ok(key) = HeaderValue::from_bytes(key.as_bytes()) else {
+                continue;
+            };
+            for customer in ["Ada", "Ada", "Bob"] {
+                let post = Post::json("/orders", None, order(customer))
+                    .with_header("idempotency-key", key.clone());
+                self.post(post).await;
+            }
+        }
+        let twice = Post::json("/orders", None, order("Ada"))
+            .with_header("idempotency-key", HeaderValue::from_static("one"))
+            .with_header("idempotency-key", HeaderValue::from_static("two"));
+        self.post(twice).await;
+    }
+
+    /// Withdrawals from the account `id`: every variation of a body, more than is left,
+    /// and every strange `{id}`.
+    async fn withdrawals(&mut self, id: u64) {
+        let id = id.to_string();
+        let template = "/accounts/{id}/withdrawals";
+        self.post_variations(template, Some(&id), json!({"amount": 1}), nothing_skipped)
+            .await;
+        let too_much = json!({"amount": 1_000_000}).to_string();
+        self.post(Post::json(template, Some(&id), too_much)).await;
+        let amount = json!({"amount": 1}).to_string();
+        for raw in strange_strings() {
+            self.post(Post::json(template, Some(&raw), amount.clone()))
+                .await;
+        }
+        for raw in ["999999", "18446744073709551615"] {
+            self.post(Post::json(template, Some(raw), amount.clone()))
+                .await;
+        }
     }
 
     /// Reads back every created resource.
     async fn read_back(&mut self) {
-        for (collection, item) in [("/orders", "/orders/{id}"), ("/users", "/users/{id}")] {
+        for (collection, item) in [
+            ("/orders", "/orders/{id}"),
+            ("/users", "/users/{id}"),
+            ("/accounts", "/accounts/{id}"),
+        ] {
             let ids = self.created.get(collection).cloned().unwrap_or_default();
             for id in ids {
                 self.get_with(item, Some(&id.to_string())).await;
@@ -479,6 +584,7 @@ async fn explore(variant: Variant) -> BTreeMap<(String, String), String> {
         "/products/{id}",
         "/orders/{id}",
         "/users/{id}",
+        "/accounts/{id}",
     ] {
         judge.get_with(template, None).await;
         for raw in &strings {
@@ -488,10 +594,12 @@ async fn explore(variant: Variant) -> BTreeMap<(String, String), String> {
     judge
         .post_variations(
             "/orders",
+            None,
             json!({"product_id": 1, "quantity": 1, "customer": "Ada"}),
             nothing_skipped,
         )
         .await;
+    judge.idempotency_keys().await;
     let skip = match variant {
         Variant::Buggy => slow_email,
         Variant::Correct => nothing_skipped,
@@ -499,10 +607,25 @@ async fn explore(variant: Variant) -> BTreeMap<(String, String), String> {
     judge
         .post_variations(
             "/users",
+            None,
             json!({"name": "Ada", "email": "ada@example.com"}),
             skip,
         )
         .await;
+    judge
+        .post_variations(
+            "/accounts",
+            None,
+            json!({"owner": "Ada", "balance": 1_000_000}),
+            nothing_skipped,
+        )
+        .await;
+    let account = judge
+        .created
+        .get("/accounts")
+        .and_then(|ids| ids.first().copied())
+        .expect("an account was opened");
+    judge.withdrawals(account).await;
     judge.read_back().await;
     assert!(
         judge
@@ -510,6 +633,14 @@ async fn explore(variant: Variant) -> BTreeMap<(String, String), String> {
             .get("/users")
             .is_some_and(|ids| ids.len() > 10),
         "{variant}: too few users were created: {:?}",
+        judge.created
+    );
+    assert!(
+        judge
+            .created
+            .get("/accounts")
+            .is_some_and(|ids| ids.len() > 10),
+        "{variant}: too few accounts were opened: {:?}",
         judge.created
     );
     judge.findings

@@ -3,11 +3,11 @@
 
 mod common;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use unruly_core::FindingKind;
 use unruly_demo::{openapi_json, Trigger, Variant, PLANTED_BUGS};
 
-const OPERATIONS: [(&str, &str); 9] = [
+const OPERATIONS: [(&str, &str); 12] = [
     ("get", "/health"),
     ("get", "/openapi.json"),
     ("get", "/products"),
@@ -17,6 +17,9 @@ const OPERATIONS: [(&str, &str); 9] = [
     ("get", "/orders/{id}"),
     ("post", "/users"),
     ("get", "/users/{id}"),
+    ("post", "/accounts"),
+    ("get", "/accounts/{id}"),
+    ("post", "/accounts/{id}/withdrawals"),
 ];
 
 fn document() -> Value {
@@ -75,7 +78,7 @@ fn schemas_state_the_bounds() {
     let new_order = &doc["components"]["schemas"]["NewOrder"];
     assert_eq!(
         new_order["required"],
-        serde_json::json!(["product_id", "quantity", "customer"])
+        json!(["product_id", "quantity", "customer"])
     );
     assert_eq!(new_order["properties"]["quantity"]["minimum"], 1);
     assert_eq!(new_order["properties"]["quantity"]["maximum"], 10);
@@ -89,22 +92,77 @@ fn schemas_state_the_bounds() {
         (limit["minimum"].as_i64(), limit["maximum"].as_i64()),
         (Some(1), Some(100))
     );
+    let schemas = &doc["components"]["schemas"];
+    let new_account = &schemas["NewAccount"];
+    assert_eq!(new_account["required"], json!(["owner", "balance"]));
+    assert_eq!(new_account["properties"]["owner"]["minLength"], 1);
+    assert_eq!(new_account["properties"]["owner"]["maxLength"], 64);
+    assert_eq!(new_account["properties"]["balance"]["minimum"], 0);
+    assert_eq!(new_account["properties"]["balance"]["maximum"], 1_000_000);
+    assert_eq!(
+        new_account["example"],
+        json!({"owner": "Ada", "balance": 100})
+    );
+    assert_eq!(
+        schemas["Account"]["required"],
+        json!(["id", "owner", "balance"])
+    );
+    assert_eq!(schemas["Account"]["properties"]["balance"]["minimum"], 0);
+    let amount = &schemas["Withdrawal"]["properties"]["amount"];
+    assert_eq!(
+        (amount["minimum"].as_i64(), amount["maximum"].as_i64()),
+        (Some(1), Some(1_000_000))
+    );
+    assert_eq!(schemas["Withdrawal"]["example"], json!({"amount": 60}));
+}
+
+#[test]
+fn orders_document_the_idempotency_key() {
+    let doc = document();
+    let operation = &doc["paths"]["/orders"]["post"];
+    let parameters = operation["parameters"].as_array().expect("parameters");
+    let key = parameters
+        .iter()
+        .find(|p| p["name"] == "Idempotency-Key")
+        .expect("an Idempotency-Key parameter");
+    assert_eq!(key["in"], "header");
+    assert_eq!(key["required"], false);
+    assert_eq!(key["schema"], json!({"type": "string"}));
+    assert!(key["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("draft-ietf-httpapi-idempotency-key-header")));
+    for (status, says) in [("409", "Idempotency-Key"), ("422", "different body")] {
+        let description = operation["responses"][status]["description"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(description.contains(says), "{status}: {description}");
+    }
 }
 
 #[test]
 fn operations_with_bodies_document_every_refusal() {
     let doc = document();
-    for path in ["/orders", "/users"] {
+    for (path, success) in [
+        ("/orders", "201"),
+        ("/users", "201"),
+        ("/accounts", "201"),
+        ("/accounts/{id}/withdrawals", "200"),
+    ] {
         let operation = &doc["paths"][path]["post"];
         assert_eq!(operation["requestBody"]["required"], true, "{path}");
-        for status in ["201", "400", "408", "413", "415"] {
+        for status in [success, "400", "408", "413", "415"] {
             assert!(
                 operation["responses"][status].is_object(),
                 "POST {path} does not document {status}"
             );
         }
     }
-    for path in ["/products/{id}", "/orders/{id}", "/users/{id}"] {
+    for path in [
+        "/products/{id}",
+        "/orders/{id}",
+        "/users/{id}",
+        "/accounts/{id}",
+    ] {
         for status in ["200", "400", "404"] {
             assert!(
                 doc["paths"][path]["get"]["responses"][status].is_object(),
@@ -232,6 +290,18 @@ fn planted_bugs_name_real_operations_and_kinds() {
     assert_eq!(trigger("latency_under_load"), Some(Trigger::Load));
     assert_eq!(trigger("race_condition"), Some(Trigger::Concurrency));
     assert_eq!(trigger("memory_growth"), Some(Trigger::Watch));
+    for (operation, kind) in [
+        ("POST /accounts/{id}/withdrawals", "race_condition"),
+        ("POST /orders", "duplicate_side_effect"),
+        ("POST /orders", "resource_exhaustion"),
+    ] {
+        assert!(
+            PLANTED_BUGS.iter().any(|b| b.operation == operation
+                && b.kind == kind
+                && b.trigger == Trigger::Behaviour),
+            "{operation} {kind}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -33,6 +33,10 @@ pub(crate) struct Entry {
     /// Cases tried while shrinking, and how many were kept.
     pub shrink_tried: u32,
     pub shrink_kept: u32,
+    /// Sent again alone (after a fresh creation of what it uses), it did not
+    /// show the finding: it depended on requests running beside it (a race,
+    /// which the bursts judge) or on state that is gone. Not reported.
+    pub unconfirmed: bool,
 }
 
 /// Findings so far, deduplicated.
@@ -107,6 +111,7 @@ impl Book {
     /// them (so the same seed numbers them alike).
     pub fn into_findings(self, spec: &ApiSpec, seed: u64) -> Vec<Finding> {
         let mut entries = self.entries;
+        entries.retain(|e| !e.unconfirmed);
         entries.sort_by_key(|e| (e.seq, e.observation.kind, e.observation.cause.clone()));
         entries
             .into_iter()

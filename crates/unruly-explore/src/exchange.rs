@@ -66,6 +66,30 @@ pub(crate) async fn send(
     extra_headers: &[(String, String)],
     timeout: Duration,
 ) -> Exchange {
+    let prepared = prepare(&|path| prober.url(path), spec, case, extra_headers);
+    let outcome = prober.send(prepared.request, timeout).await;
+    Exchange {
+        record: prepared.record,
+        echo: prepared.echo,
+        outcome,
+    }
+}
+
+/// A case ready to send: the request, its record and what the target may echo.
+pub(crate) struct Prepared {
+    pub request: ProbeRequest,
+    pub record: RequestRecord,
+    pub echo: String,
+}
+
+/// Builds the request of `case` (plus `extra_headers`); `url` gives the full
+/// URL of a path and query, for the record.
+pub(crate) fn prepare(
+    url: &dyn Fn(&str) -> String,
+    spec: &ApiSpec,
+    case: &Case,
+    extra_headers: &[(String, String)],
+) -> Prepared {
     let parts = case.to_request(spec);
     let mut headers = parts.headers;
     let operation = &spec.operations[case.operation];
@@ -106,7 +130,7 @@ pub(crate) async fn send(
     };
     let record = RequestRecord {
         method: parts.method.clone(),
-        url: prober.url(&parts.path_and_query),
+        url: url(&parts.path_and_query),
         headers: headers.clone(),
         body: recorded_body,
     };
@@ -117,11 +141,10 @@ pub(crate) async fn send(
         headers,
         body,
     };
-    let outcome = prober.send(request, timeout).await;
-    Exchange {
+    Prepared {
+        request,
         record,
         echo,
-        outcome,
     }
 }
 

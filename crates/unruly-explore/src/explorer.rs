@@ -1,9 +1,13 @@
 //! The exploration itself: passes over the operations, lanes of probers sending
 //! cases, the pool of created values, slow-input confirmation and shrinking.
 
+mod behaviours;
+mod crowds;
+mod races;
+mod spike;
+
 use crate::book::{Book, Entry};
 use crate::exchange::{send, Exchange};
-use crate::health::{find_health_path, keep_probing, HealthLog};
 use crate::judge::Judge;
 use crate::links::{find_links, Link};
 use crate::pool::{Pool, Produced};
@@ -14,10 +18,11 @@ use futures_util::future::join_all;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant, SystemTime};
-use unruly_core::{ApiSpec, ErrorClass, FindingKind, SeededRng};
+use unruly_core::{ApiSpec, ErrorClass, Finding, FindingKind, SeededRng};
 use unruly_engine::{CancellationToken, Endpoint, OperationWindow, Prober};
 use unruly_inputs::{body_field_slot, parameter_slot, Case, CaseGenerator, Category};
 use unruly_verdict::{slow_response, Conformance};
+use unruly_watch::{find_health_path, keep_probing, HealthLog};
 
 /// Bytes of each response body kept for judging (schemas, leaks).
 const KEPT_BODY_BYTES: usize = 1024 * 1024;
@@ -40,6 +45,10 @@ const SHRUNK_SLOWNESS_SHARE: f64 = 0.5;
 const SHRINK_ATTEMPTS: u32 = 200;
 /// Share of the duration given to exploring; the rest is for shrinking.
 const EXPLORE_SHARE: f64 = 0.8;
+/// Share of the duration after which the input passes give way to the unruly
+/// users' behaviours (when they run); random cases take what is left of
+/// [`EXPLORE_SHARE`] after them.
+const INPUTS_SHARE: f64 = 0.45;
 /// How often progress is reported.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 /// Random cases per operation in one round.
@@ -106,6 +115,12 @@ struct State {
     exploring: Option<usize>,
     /// What the health probe saw.
     health: Option<HealthLog>,
+    /// The behaviour running now, for the health probe's failures.
+    activity: Option<String>,
+    /// What the behaviours found (not shrunk: the behaviour is the reproduction).
+    behaviour_findings: Vec<Finding>,
+    /// Behaviours whose findings explain the health probe's failures during them.
+    explained: Vec<String>,
 }
 
 pub(crate) struct Explorer<'s> {
@@ -119,6 +134,7 @@ pub(crate) struct Explorer<'s> {
     cancel: CancellationToken,
     start: Instant,
     started_at: SystemTime,
+    inputs_until: Instant,
     explore_until: Instant,
     until: Instant,
     state: RefCell<State>,
@@ -153,6 +169,9 @@ impl<'s> Explorer<'s> {
             jobs_made: 0,
             exploring: None,
             health: None,
+            activity: None,
+            behaviour_findings: Vec::new(),
+            explained: Vec::new(),
         };
         Ok(Self {
             spec,
@@ -165,6 +184,12 @@ impl<'s> Explorer<'s> {
             cancel,
             start,
             started_at: SystemTime::now(),
+            inputs_until: start
+                + options.duration.mul_f64(if options.behaviours {
+                    INPUTS_SHARE
+                } else {
+                    EXPLORE_SHARE
+                }),
             explore_until: start + options.duration.mul_f64(EXPLORE_SHARE),
             until: start + options.duration,
             state: RefCell::new(state),
@@ -198,7 +223,9 @@ impl<'s> Explorer<'s> {
                         let headers = self.options.headers.clone();
                         keep_probing(prober, path, headers, self.start, |at, failure| {
                             let mut state = self.state.borrow_mut();
-                            let during = state.exploring.map(|i| self.spec.operations[i].name());
+                            let during = state.activity.clone().or_else(|| {
+                                state.exploring.map(|i| self.spec.operations[i].name())
+                            });
                             if let Some(log) = state.health.as_mut() {
                                 log.add(at, failure, during);
                             }
@@ -241,8 +268,17 @@ impl<'s> Explorer<'s> {
 
     fn finish(self) -> ExploreResult {
         let duration = self.start.elapsed();
-        let state = self.state.into_inner();
+        let mut state = self.state.into_inner();
         let mut findings = state.book.into_findings(self.spec, self.options.seed);
+        for mut finding in std::mem::take(&mut state.behaviour_findings) {
+            finding.id = format!("E{}", findings.len() + 1);
+            findings.push(finding);
+        }
+        if let Some(log) = state.health.as_mut() {
+            for label in &state.explained {
+                log.explain(label);
+            }
+        }
         if let Some(unavailable) = state
             .health
             .as_ref()
@@ -298,10 +334,10 @@ impl<'s> Explorer<'s> {
             used.insert(operation, cases.len());
             pending.insert(operation, cases);
         }
-        for pass in [Pass::Core, Pass::Strange, Pass::Large] {
+        'passes: for pass in [Pass::Core, Pass::Strange, Pass::Large] {
             for &operation in &order {
-                if self.stopped(self.explore_until) {
-                    return;
+                if self.stopped(self.inputs_until) {
+                    break 'passes;
                 }
                 self.state.borrow_mut().exploring = Some(operation);
                 let cases = pending
@@ -319,9 +355,14 @@ impl<'s> Explorer<'s> {
                 if pass != Pass::Large {
                     jobs.extend(self.visits(operation));
                 }
-                self.run_jobs(jobs).await;
+                self.run_jobs(jobs, self.inputs_until).await;
             }
         }
+        self.state.borrow_mut().exploring = None;
+        if self.options.behaviours {
+            self.behaviours().await;
+        }
+        self.state.borrow_mut().phase = "random";
         self.random(&order, &donors, &mut used).await;
     }
 
@@ -361,7 +402,7 @@ impl<'s> Explorer<'s> {
                     jobs.push_back(self.random_case(operation, pool, &mut rng, n));
                 }
                 jobs.extend(self.visits(operation));
-                self.run_jobs(jobs).await;
+                self.run_jobs(jobs, self.explore_until).await;
             }
             if !sent_any {
                 return;
@@ -475,14 +516,15 @@ impl<'s> Explorer<'s> {
         jobs
     }
 
-    async fn run_jobs(&self, jobs: VecDeque<Job>) {
+    /// Runs `jobs` on the lanes until they are done or `until`.
+    async fn run_jobs(&self, jobs: VecDeque<Job>, until: Instant) {
         let queue = RefCell::new(jobs);
         let lanes = (0..self.options.concurrency.max(1)).map(|lane| {
             let queue = &queue;
             async move {
                 let mut prober = Prober::new(self.endpoint.clone(), lane, KEPT_BODY_BYTES);
                 loop {
-                    if self.stopped(self.explore_until) {
+                    if self.stopped(until) {
                         break;
                     }
                     let Some(job) = queue.borrow_mut().pop_front() else {
@@ -553,6 +595,7 @@ impl<'s> Explorer<'s> {
                 confirmed_ms: None,
                 shrink_tried: 0,
                 shrink_kept: 0,
+                unconfirmed: false,
             });
         }
         self.check_slow(prober, job, exchange).await;
@@ -634,6 +677,7 @@ impl<'s> Explorer<'s> {
             confirmed_ms: Some(fastest),
             shrink_tried: 0,
             shrink_kept: 0,
+            unconfirmed: false,
         });
     }
 
@@ -675,6 +719,10 @@ impl<'s> Explorer<'s> {
     /// request is shrunk through that request.
     async fn shrink(&self, prober: &mut Prober, index: usize) {
         let entry = self.state.borrow().book.entry(index).clone();
+        if !self.confirm(prober, &entry).await {
+            self.state.borrow_mut().book.entry_mut(index).unconfirmed = true;
+            return;
+        }
         let mut best = entry.clone();
         let mut tried = 0u32;
         'outer: loop {
@@ -712,6 +760,25 @@ impl<'s> Explorer<'s> {
         best.count = entry.count;
         best.first_seen_s = entry.first_seen_s;
         *self.state.borrow_mut().book.entry_mut(index) = best;
+    }
+
+    /// Whether `entry`, when it uses a created value, shows again when sent
+    /// once more alone on a freshly created one (as its reproduction does).
+    /// Other entries are kept as found: without a fresh creation, state the
+    /// exploration changed (stock sold out) could hide a real finding. A slow
+    /// input was confirmed when found; a cancelled run keeps what it found.
+    async fn confirm(&self, prober: &mut Prober, entry: &Entry) -> bool {
+        if entry.observation.kind == FindingKind::SlowResponse || self.stopped(self.until) {
+            return true;
+        }
+        let Some(provenance) = &entry.provenance else {
+            return true;
+        };
+        let again = self
+            .replay_through(prober, entry, provenance.producer.clone())
+            .await;
+        // Cut short by the deadline: nothing was learnt.
+        again.is_some() || self.stopped(self.until)
     }
 
     /// Simpler variants of `case`: of the value it varies, or, for a valid

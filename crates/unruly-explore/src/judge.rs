@@ -18,6 +18,11 @@ impl<'s> Judge<'s> {
         Self { spec, conformance }
     }
 
+    /// The spec's response schemas.
+    pub fn conformance(&self) -> &Conformance {
+        &self.conformance
+    }
+
     /// Everything `exchange` (of `case`) shows, except slowness, which needs
     /// the operation's baseline.
     pub fn observe(&self, case: &Case, exchange: &Exchange) -> Vec<Observation> {

@@ -23,7 +23,6 @@
 mod book;
 mod exchange;
 mod explorer;
-mod health;
 mod judge;
 mod links;
 mod pool;
@@ -60,6 +59,29 @@ pub struct ExploreOptions {
     /// spec named like a health check (health, healthz, livez, ready, status,
     /// ping), if there is one.
     pub health: Option<String>,
+    /// Apply the unruly users' behaviours after the input passes: repeated
+    /// submissions, bursts, refresh storms, slow clients and a traffic spike.
+    pub behaviours: bool,
+}
+
+impl ExploreOptions {
+    /// The defaults of `unruly explore` for `target`: 30 s, seed 1, 8 requests
+    /// in flight, 10 s per request, the spec's health path, behaviours on.
+    pub fn new(target: String) -> Self {
+        Self {
+            target,
+            insecure: false,
+            duration: Duration::from_secs(30),
+            seed: 1,
+            headers: Vec::new(),
+            only: Vec::new(),
+            max_cases: None,
+            concurrency: 8,
+            timeout: Duration::from_secs(10),
+            health: None,
+            behaviours: true,
+        }
+    }
 }
 
 /// Where an exploration is, for live progress.

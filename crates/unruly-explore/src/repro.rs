@@ -28,9 +28,19 @@ pub(crate) fn reproduction(
     record: &RequestRecord,
     provenance: Option<&Provenance>,
 ) -> String {
-    let Some(provenance) = provenance else {
-        return command(spec, case, record);
-    };
+    match provenance {
+        None => command(spec, case, record),
+        Some(provenance) => format!(
+            "{} && {}",
+            create_value(spec, provenance),
+            use_value(spec, case, record, provenance)
+        ),
+    }
+}
+
+/// `value=$(…)`: the creation of `provenance`, with the value taken from its
+/// answer into `$value`.
+pub(crate) fn create_value(spec: &ApiSpec, provenance: &Provenance) -> String {
     let create = command(spec, &provenance.producer, &provenance.producer_record);
     let create = match create.split_once("curl -i ") {
         Some((before, after)) => format!("{before}curl -s {after}"),
@@ -48,6 +58,16 @@ pub(crate) fn reproduction(
         shell_quote(&format!(r#""{field}" *: *"\{{0,1\}}[^",}}]*"#)),
         shell_quote(r#"s/^[^:]*: *"\{0,1\}//"#)
     );
+    format!("value=$({create} | {extract})")
+}
+
+/// The curl command of `case` with `"$value"` where `provenance`'s value goes.
+pub(crate) fn use_value(
+    spec: &ApiSpec,
+    case: &Case,
+    record: &RequestRecord,
+    provenance: &Provenance,
+) -> String {
     // The request that uses the value, with a marker where the value goes.
     let marker = "UNRULY_PRODUCED_VALUE";
     let mut marked = case.clone();
@@ -61,13 +81,25 @@ pub(crate) fn reproduction(
     if let Some(origin) = record.url.strip_suffix(&sent) {
         use_record.url = format!("{origin}{}", marked.to_request(spec).path_and_query);
     }
-    let use_it = command(spec, &marked, &use_record).replacen(marker, "'\"$value\"'", 1);
-    format!("value=$({create} | {extract}) && {use_it}")
+    command(spec, &marked, &use_record).replacen(marker, "'\"$value\"'", 1)
+}
+
+/// `command` (one curl whose last argument is its URL) sent `copies` times at
+/// once by one curl (`--parallel --parallel-immediate`: every connection
+/// opened and every request sent together), answers dropped.
+pub(crate) fn in_parallel(command: &str, copies: usize) -> String {
+    let Some((head, url)) = command.rsplit_once(' ') else {
+        return command.to_owned();
+    };
+    let parallel = format!("curl -s --parallel --parallel-immediate --parallel-max {copies} ");
+    let head = head.replacen("curl -i ", &parallel, 1);
+    let urls = vec![url; copies].join(" ");
+    format!("{head} {urls} >/dev/null")
 }
 
 /// One curl command for `case`, its body inline, or piped in when it is large,
 /// binary or would be read by curl as a file name.
-fn command(spec: &ApiSpec, case: &Case, record: &RequestRecord) -> String {
+pub(crate) fn command(spec: &ApiSpec, case: &Case, record: &RequestRecord) -> String {
     let parts = case.to_request(spec);
     let mut record = record.clone();
     match parts.body {
@@ -191,6 +223,17 @@ mod tests {
             _ => panic!("a large body is streamed"),
         };
         (output.stdout, sent)
+    }
+
+    #[test]
+    fn parallel_copies_repeat_the_url_in_one_curl() {
+        let once = "curl -i --max-time 30 -X POST --data-binary '{}' 'http://h/a/'\"$value\"'/w'";
+        assert_eq!(
+            in_parallel(once, 3),
+            "curl -s --parallel --parallel-immediate --parallel-max 3 --max-time 30 -X POST \
+             --data-binary '{}' 'http://h/a/'\"$value\"'/w' 'http://h/a/'\"$value\"'/w' \
+             'http://h/a/'\"$value\"'/w' >/dev/null"
+        );
     }
 
     #[test]

@@ -143,6 +143,11 @@ pub struct ExploreArgs {
     /// GET of the spec named health, healthz, livez, ready, status or ping).
     #[arg(long, value_name = "PATH")]
     pub health: Option<String>,
+    /// Inputs only: skip the unruly users' behaviours (repeated submissions
+    /// with one Idempotency-Key, bursts on one resource, refresh storms, slow
+    /// clients, a traffic spike).
+    #[arg(long)]
+    pub no_behaviours: bool,
     /// Accept any TLS certificate.
     #[arg(short = 'k', long)]
     pub insecure: bool,

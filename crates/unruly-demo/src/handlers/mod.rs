@@ -1,5 +1,6 @@
 //! One module per resource; each handler answers for both variants.
 
+pub(crate) mod accounts;
 pub(crate) mod orders;
 pub(crate) mod products;
 pub(crate) mod search;

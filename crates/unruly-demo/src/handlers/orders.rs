@@ -1,15 +1,18 @@
 //! `POST /orders` and `GET /orders/{id}`: where most of the buggy variant's bugs live.
+//!
+//! The correct variant honours the `Idempotency-Key` header of `POST /orders` (see
+//! [`crate::idempotency`]); the buggy one ignores it.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use http::header::{HeaderValue, LOCATION};
-use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
+use http::request::Parts;
+use http::{HeaderMap, Response, StatusCode};
 use serde_json::{Map, Value};
 
-use crate::body;
-use crate::respond::{self, ApiError, Body};
+use crate::idempotency::Begin;
+use crate::respond::{self, ApiError, Body, Recorded};
 use crate::shop::{Order, Product, Shop};
 use crate::validate::{self, BodySchema};
 use crate::Variant;
@@ -20,54 +23,121 @@ const DB_WORK: Duration = Duration::from_millis(2);
 const RACE_WINDOW: Duration = Duration::from_millis(1);
 /// The largest id the buggy variant's orders table (an `int4` column) can hold.
 const INT4_MAX: u64 = i32::MAX as u64;
+/// The header that makes a retried order safe.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 /// The spec's bounds on an order, and the buggy variant's laxer ones.
 const MAX_QUANTITY: i64 = 10;
 const MAX_CUSTOMER: usize = 64;
 const BUGGY_MAX_CUSTOMER: usize = 1024;
 
-/// `POST /orders`.
+/// `POST /orders`, once its body has arrived.
 pub(crate) async fn create(
     shop: &Shop,
-    request: Request<Incoming>,
+    parts: &Parts,
+    body: &[u8],
 ) -> Result<Response<Body>, ApiError> {
-    let (parts, body) = body::read(request).await?;
     if shop.variant == Variant::Buggy {
         // Bug: every body is kept forever.
-        shop.leak.retain(&body);
+        shop.leak.retain(body);
     }
     validate::require_json(&parts.headers)?;
-    let new = NewOrder::parse(&body, shop.variant)?;
+    let new = NewOrder::parse(body, shop.variant)?;
     let product = shop
         .product(new.product_id)
         .ok_or_else(|| ApiError::NotFound(format!("product {} not found", new.product_id)))?;
-
-    let order = match shop.variant {
-        Variant::Buggy => {
-            // Bug: check-then-act on the stock, with a gap in between.
-            let reserved = reserve_racy(product, new.quantity).await;
-            // Bug: one global lock around the "database" work.
-            let _db = shop.global_lock.lock().await;
-            tokio::time::sleep(DB_WORK).await;
-            reserved.then(|| shop.place_order(product, new.quantity, new.customer))
-        }
+    match shop.variant {
+        Variant::Buggy => place_buggy(shop, product, new).await,
         Variant::Correct => {
-            // The database work first, with no lock held; then reserve and record with no
-            // await in between, so an abandoned request changes nothing or everything.
-            tokio::time::sleep(DB_WORK).await;
-            reserve_atomic(product, new.quantity)
-                .then(|| shop.place_order(product, new.quantity, new.customer))
+            let key = idempotency_key(&parts.headers)?;
+            place_correct(shop, product, new, key, body).await
+        }
+    }
+}
+
+/// The buggy variant's order: the Idempotency-Key is never looked at (a repeated
+/// submission places a second order), the stock is checked then taken without a lock, and
+/// the "database" work holds one global lock.
+async fn place_buggy(
+    shop: &Shop,
+    product: &Product,
+    new: NewOrder,
+) -> Result<Response<Body>, ApiError> {
+    // Bug: check-then-act on the stock, with a gap in between.
+    let reserved = reserve_racy(product, new.quantity).await;
+    // Bug: one global lock around the "database" work.
+    let _db = shop.global_lock.lock().await;
+    tokio::time::sleep(DB_WORK).await;
+    if !reserved {
+        return Err(out_of_stock(product, new.quantity));
+    }
+    let order = shop.place_order(product, new.quantity, new.customer);
+    Ok(created(&order).into_response())
+}
+
+/// The correct variant's order. A request with an Idempotency-Key first claims it: a key
+/// already used with the same body replays the first answer (no second order, no second
+/// reservation), one still in flight is a 409, one used with another body a 422. A
+/// request that fails, or is abandoned, gives its key back.
+///
+/// The database work runs first, with no lock held; then the stock is reserved, the order
+/// recorded and the key completed with no await in between, so an abandoned request
+/// changes nothing or everything.
+async fn place_correct(
+    shop: &Shop,
+    product: &Product,
+    new: NewOrder,
+    key: Option<&[u8]>,
+    body: &[u8],
+) -> Result<Response<Body>, ApiError> {
+    let claim = match key.map(|key| shop.idempotency.begin(key, body)) {
+        None => None,
+        Some(Begin::Claimed(claim)) => Some(claim),
+        Some(Begin::Replay(answer)) => return Ok(answer.into_response()),
+        Some(Begin::InFlight) => {
+            return Err(ApiError::Conflict(
+                "a request with this Idempotency-Key is still being processed".to_owned(),
+            ))
+        }
+        Some(Begin::Mismatch) => {
+            return Err(ApiError::UnprocessableEntity(
+                "this Idempotency-Key was already used with a different body".to_owned(),
+            ))
         }
     };
-    match order {
-        Some(order) => Ok(created(&order)),
-        None => Err(ApiError::Conflict(format!(
-            "product {} has {} left, {} requested",
-            product.id,
-            product.stock.load(Ordering::SeqCst),
-            new.quantity
-        ))),
+    tokio::time::sleep(DB_WORK).await;
+    if !reserve_atomic(product, new.quantity) {
+        return Err(out_of_stock(product, new.quantity));
     }
+    let answer = created(&shop.place_order(product, new.quantity, new.customer));
+    if let Some(claim) = claim {
+        claim.complete(&answer);
+    }
+    Ok(answer.into_response())
+}
+
+/// The request's Idempotency-Key, as its raw bytes (any string is a key, the empty one
+/// included), if it has one.
+///
+/// # Errors
+///
+/// 400 when the header is sent more than once: which request would it be?
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&[u8]>, ApiError> {
+    let mut keys = headers.get_all(IDEMPOTENCY_KEY).iter();
+    let key = keys.next();
+    if keys.next().is_some() {
+        return Err(bad("the Idempotency-Key header must be sent at most once"));
+    }
+    Ok(key.map(HeaderValue::as_bytes))
+}
+
+/// The 409 for an order the stock cannot meet.
+fn out_of_stock(product: &Product, quantity: i64) -> ApiError {
+    ApiError::Conflict(format!(
+        "product {} has {} left, {quantity} requested",
+        product.id,
+        product.stock.load(Ordering::SeqCst),
+    ))
 }
 
 /// `GET /orders/{id}`. In the buggy variant an id past 2^31-1 does not fit the orders
@@ -88,13 +158,13 @@ pub(crate) fn get(shop: &Shop, raw_id: &str) -> Result<Response<Body>, ApiError>
     Ok(respond::json(StatusCode::OK, &order))
 }
 
-/// `201 Created` with a `Location`.
-fn created(order: &Order) -> Response<Body> {
-    let mut response = respond::json(StatusCode::CREATED, order);
-    if let Ok(location) = HeaderValue::from_str(&format!("/orders/{}", order.id)) {
-        response.headers_mut().insert(LOCATION, location);
+/// `201 Created` with a `Location`, recorded so that an Idempotency-Key can replay it.
+fn created(order: &Order) -> Recorded {
+    let answer = Recorded::json(StatusCode::CREATED, order);
+    match HeaderValue::from_str(&format!("/orders/{}", order.id)) {
+        Ok(location) => answer.with_header(LOCATION, location),
+        Err(_) => answer,
     }
-    response
 }
 
 /// Takes `quantity` from the stock in one atomic step, if there is enough.
@@ -256,6 +326,22 @@ mod tests {
         let huge = "x".repeat(1025);
         let body = format!(r#"{{"product_id":1,"quantity":1,"customer":"{huge}"}}"#);
         assert!(parse(&body, Variant::Buggy).is_err());
+    }
+
+    #[test]
+    fn an_idempotency_key_is_any_value_sent_once() {
+        let mut headers = HeaderMap::new();
+        assert!(matches!(idempotency_key(&headers), Ok(None)));
+        headers.insert(IDEMPOTENCY_KEY, HeaderValue::from_static(""));
+        assert!(matches!(idempotency_key(&headers), Ok(Some(b""))));
+        let odd = HeaderValue::from_bytes(b"\"k\" \xff").expect("a header value");
+        headers.insert(IDEMPOTENCY_KEY, odd);
+        assert!(matches!(idempotency_key(&headers), Ok(Some(b"\"k\" \xff"))));
+        headers.append(IDEMPOTENCY_KEY, HeaderValue::from_static("k2"));
+        assert!(matches!(
+            idempotency_key(&headers),
+            Err(ApiError::BadRequest(_))
+        ));
     }
 
     #[test]

@@ -7,13 +7,12 @@
 //! cuts by characters and falls back to `user {id}`.
 
 use http::header::{HeaderValue, LOCATION};
-use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
+use http::request::Parts;
+use http::{Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::backtrack::{self, Outcome};
-use crate::body;
 use crate::leaks;
 use crate::respond::{self, ApiError, Body};
 use crate::shop::Shop;
@@ -24,14 +23,14 @@ use crate::Variant;
 /// Where the log line cuts a long name.
 const SHORT_NAME: usize = 16;
 
-/// `POST /users`.
+/// `POST /users`, once its body has arrived.
 pub(crate) async fn create(
     shop: &Shop,
-    request: Request<Incoming>,
+    parts: &Parts,
+    body: &[u8],
 ) -> Result<Response<Body>, ApiError> {
-    let (parts, bytes) = body::read(request).await?;
     validate::require_json(&parts.headers)?;
-    let value = validate::json(&bytes)?;
+    let value = validate::json(body)?;
     let name = value.get("name").and_then(Value::as_str);
     let short = match shop.variant {
         Variant::Buggy => {

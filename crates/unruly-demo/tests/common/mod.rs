@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::header::CONTENT_TYPE;
+use hyper::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use hyper::{HeaderMap, Method};
 use serde_json::Value;
 use tokio::sync::Barrier;
@@ -41,6 +41,18 @@ pub async fn send(
     content_type: Option<&str>,
     body: Option<Bytes>,
 ) -> TestResponse {
+    send_with(addr, method, path, content_type, &[], body).await
+}
+
+/// As [`send`], with more headers (each appended, so a name may repeat).
+pub async fn send_with(
+    addr: SocketAddr,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, HeaderValue)],
+    body: Option<Bytes>,
+) -> TestResponse {
     let mut connection = Connection::open(addr).await.expect("connect");
     let mut request = connection
         .build(method, path, body)
@@ -50,6 +62,10 @@ pub async fn send(
         request
             .headers_mut()
             .insert(CONTENT_TYPE, content_type.parse().expect("a header value"));
+    }
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+        request.headers_mut().append(name, value.clone());
     }
     let response = connection
         .send_streaming(request)
@@ -116,31 +132,60 @@ pub async fn stock(addr: SocketAddr, product_id: i64) -> i64 {
 /// Sends `n` identical orders at once, each on its own connection (all opened first, then
 /// released together), and returns their statuses and how long the burst took.
 pub async fn burst(addr: SocketAddr, n: usize, body: &str) -> (Vec<u16>, Duration) {
-    let mut connections = Vec::with_capacity(n);
+    let (responses, took) = burst_to(addr, n, "/orders", &[], body).await;
+    let statuses = responses.iter().map(|r| r.status.as_u16()).collect();
+    (statuses, took)
+}
+
+/// Sends `n` identical `POST path` requests with a JSON body and these extra headers at
+/// once, each on its own connection (all opened first, then released together), and
+/// returns their responses (in the order they finished) and how long the burst took.
+pub async fn burst_to(
+    addr: SocketAddr,
+    n: usize,
+    path: &str,
+    headers: &[(&'static str, &str)],
+    body: &str,
+) -> (Vec<TestResponse>, Duration) {
+    let mut requests = Vec::with_capacity(n);
     for _ in 0..n {
-        connections.push(Connection::open(addr).await.expect("connect"));
+        let connection = Connection::open(addr).await.expect("connect");
+        let mut request = connection
+            .build(Method::POST, path, Some(Bytes::from(body.to_owned())))
+            .expect("a valid request");
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .append(*name, value.parse().expect("a header value"));
+        }
+        requests.push((connection, request));
     }
     let barrier = Arc::new(Barrier::new(n + 1));
     let mut tasks = JoinSet::new();
-    for mut connection in connections {
+    for (mut connection, request) in requests {
         let barrier = Arc::clone(&barrier);
-        let body = body.to_owned();
         tasks.spawn(async move {
             barrier.wait().await;
             let response = connection
-                .post_json("/orders", body)
+                .send_streaming(request)
                 .await
                 .expect("a response");
-            response.status.as_u16()
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await.expect("a body").to_bytes();
+            TestResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            }
         });
     }
     barrier.wait().await;
     let started = Instant::now();
-    let mut statuses = Vec::with_capacity(n);
-    while let Some(status) = tasks.join_next().await {
-        statuses.push(status.expect("the task finishes"));
+    let mut responses = Vec::with_capacity(n);
+    while let Some(response) = tasks.join_next().await {
+        responses.push(response.expect("the task finishes"));
     }
-    (statuses, started.elapsed())
+    (responses, started.elapsed())
 }
 
 /// How many of `statuses` are `status`.

@@ -14,7 +14,7 @@ use unruly_demo::{DemoHandle, Variant};
 use unruly_explore::ExploreOptions;
 
 /// How long the demo's exploration may take at most.
-const EXPLORE_DURATION: Duration = Duration::from_secs(15);
+const EXPLORE_DURATION: Duration = Duration::from_secs(30);
 
 /// The scenario the demo runs (its target is replaced by the demo's address).
 pub const DEMO_SCENARIO: &str = include_str!("demo.toml");
@@ -111,16 +111,8 @@ fn explore(
         text: unruly_demo::openapi_json().to_owned(),
     })?;
     let options = ExploreOptions {
-        target: demo.base_url(),
-        insecure: false,
         duration: EXPLORE_DURATION,
-        seed: 1,
-        headers: Vec::new(),
-        only: Vec::new(),
-        max_cases: None,
-        concurrency: 8,
-        timeout: Duration::from_secs(10),
-        health: None,
+        ..ExploreOptions::new(demo.base_url())
     };
     let mut report_dir = ReportDir::create(&args.report_dir.join("explore"))?;
     let explored = explore_with_progress(&spec, &options, &mut report_dir, args.quiet, interrupt)?;

@@ -90,6 +90,7 @@ pub(crate) fn options(args: &ExploreArgs) -> anyhow::Result<ExploreOptions> {
         max_cases: args.max_cases,
         concurrency: args.concurrency,
         timeout,
+        behaviours: !args.no_behaviours,
     })
 }
 

@@ -1,15 +1,16 @@
-//! The health probe: one `GET` on its own connection, twice a second, for the
-//! whole exploration; every failure is tied to the operation being explored
-//! then, and failures become one `unavailable` finding.
+//! The health probe: one `GET` on its own connection, twice a second, for a
+//! whole run; every failure is tied to what was running then (the operation
+//! being explored, a behaviour, a load stage), and failures become one
+//! `unavailable` finding.
 
 use std::time::{Duration, Instant};
 use unruly_core::{ApiSpec, Evidence, Finding, FindingKind, RequestRecord, Severity};
 use unruly_engine::{ProbeBody, ProbeRequest, Prober};
 
 /// Time between two probes.
-pub(crate) const PROBE_INTERVAL: Duration = Duration::from_millis(500);
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);
 /// How long one probe may take before it counts as failed.
-const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Last path segments that name a health endpoint.
 const HEALTH_NAMES: &[&str] = &[
     "health", "healthz", "livez", "readyz", "ready", "status", "ping",
@@ -17,7 +18,7 @@ const HEALTH_NAMES: &[&str] = &[
 
 /// The health path of a spec: a `GET` without required parameters whose last
 /// path segment is named like a health check.
-pub(crate) fn find_health_path(spec: &ApiSpec) -> Option<String> {
+pub fn find_health_path(spec: &ApiSpec) -> Option<String> {
     spec.operations
         .iter()
         .find(|o| {
@@ -41,18 +42,21 @@ struct Failure {
 
 /// What the probe saw.
 #[derive(Debug)]
-pub(crate) struct HealthLog {
+pub struct HealthLog {
     path: String,
     url: String,
     probes: u64,
     failures: Vec<Failure>,
     failed_total: u64,
+    /// Failures per label of what was running.
+    failed_during: std::collections::HashMap<String, u64>,
 }
 
 /// Failures kept with their details (the rest are only counted).
 const KEPT_FAILURES: usize = 20;
 
 impl HealthLog {
+    /// An empty log for probes of `path` sent with `prober`.
     pub fn new(path: String, prober: &Prober) -> Self {
         Self {
             url: prober.url(&path),
@@ -60,22 +64,37 @@ impl HealthLog {
             probes: 0,
             failures: Vec::new(),
             failed_total: 0,
+            failed_during: std::collections::HashMap::new(),
         }
     }
 
-    /// Records one probe's outcome; `during` is the operation being explored.
+    /// Records one probe's outcome; `during` says what was running then.
     pub fn add(&mut self, at_s: f64, failure: Option<String>, during: Option<String>) {
         self.probes += 1;
         if let Some(what) = failure {
             self.failed_total += 1;
+            if let Some(label) = &during {
+                *self.failed_during.entry(label.clone()).or_default() += 1;
+            }
             if self.failures.len() < KEPT_FAILURES {
                 self.failures.push(Failure { at_s, what, during });
             }
         }
     }
 
+    /// Forgets the failures that happened during `label`: another finding
+    /// (say `resource_exhaustion` from slow clients) already explains them.
+    pub fn explain(&mut self, label: &str) {
+        let explained = self.failed_during.remove(label).unwrap_or(0);
+        self.failed_total -= explained.min(self.failed_total);
+        self.failures.retain(|f| f.during.as_deref() != Some(label));
+    }
+
     /// The `unavailable` finding, when any probe failed.
     pub fn finding(&self, id: String, seed: u64) -> Option<Finding> {
+        if self.failed_total == 0 {
+            return None;
+        }
         let first = self.failures.first()?;
         let mut during: Vec<&str> = self
             .failures
@@ -86,7 +105,7 @@ impl HealthLog {
         let while_ = if during.is_empty() {
             String::new()
         } else {
-            format!(" while exploring {}", during.join(", "))
+            format!(" during {}", during.join(", "))
         };
         let mut measurements = std::collections::BTreeMap::new();
         measurements.insert("probes".to_owned(), self.probes as f64);
@@ -107,7 +126,7 @@ impl HealthLog {
                         .iter()
                         .map(|f| {
                             let during = f.during.as_deref().unwrap_or("-");
-                            format!("{:.1}s {} (exploring {during})", f.at_s, f.what)
+                            format!("{:.1}s {} (during {during})", f.at_s, f.what)
                         })
                         .collect::<Vec<_>>()
                         .join("\n"),
@@ -128,11 +147,12 @@ impl HealthLog {
     }
 }
 
-/// Probes once: `None` when healthy, or what went wrong.
-pub(crate) async fn probe(
+/// Probes once, giving up after `timeout`: `None` when healthy, or what went wrong.
+pub async fn probe(
     prober: &mut Prober,
     path: &str,
     headers: &[(String, String)],
+    timeout: Duration,
 ) -> Option<String> {
     let request = ProbeRequest {
         method: "GET".to_owned(),
@@ -140,7 +160,7 @@ pub(crate) async fn probe(
         headers: headers.to_vec(),
         body: ProbeBody::Empty,
     };
-    match prober.send(request, PROBE_TIMEOUT).await {
+    match prober.send(request, timeout).await {
         Ok(answer) if (200..300).contains(&answer.status) => None,
         Ok(answer) => Some(format!("status {}", answer.status)),
         Err(failure) => Some(format!("{}: {}", failure.class.as_str(), failure.message)),
@@ -149,7 +169,7 @@ pub(crate) async fn probe(
 
 /// Probes until dropped, handing each outcome (seconds since `start`, the
 /// failure if any) to `record`.
-pub(crate) async fn keep_probing(
+pub async fn keep_probing(
     mut prober: Prober,
     path: String,
     headers: Vec<(String, String)>,
@@ -157,7 +177,7 @@ pub(crate) async fn keep_probing(
     mut record: impl FnMut(f64, Option<String>),
 ) {
     loop {
-        let failure = probe(&mut prober, &path, &headers).await;
+        let failure = probe(&mut prober, &path, &headers, PROBE_TIMEOUT).await;
         record(start.elapsed().as_secs_f64(), failure);
         tokio::time::sleep(PROBE_INTERVAL).await;
     }

@@ -11,6 +11,7 @@ pub mod behaviour;
 pub mod event;
 pub mod expectation;
 pub mod finding;
+pub mod firing;
 pub mod outcome;
 pub mod plan;
 pub mod report;
@@ -28,6 +29,10 @@ pub use behaviour::{
 pub use event::Event;
 pub use expectation::{Evaluation, Expectation, ExpectationError};
 pub use finding::{Evidence, Finding, FindingKind, Severity};
+pub use firing::{
+    CrowdSeen, Exchange, Firing, HealthSeen, HealthTally, InvariantRead, Seen, StormSeen,
+    Submissions, BURST_BODY_BYTES, FIRING_BODY_BYTES, KEPT_FIRINGS, READ_BODY_BYTES,
+};
 pub use outcome::{ErrorClass, Outcome};
 pub use plan::{
     Assumption, Comparison, Metric, Operation, Plan, Stage, StopCondition, Target, Threshold,

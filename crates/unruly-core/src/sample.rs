@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const SAMPLE_BODY_BYTES: usize = 4096;
 
 /// A request as sent, enough to reproduce it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestRecord {
     /// HTTP method.
     pub method: String,

@@ -2,6 +2,7 @@
 
 use crate::endpoint::Endpoint;
 use crate::error::EngineError;
+use crate::probe::{ProbeBody, ProbeRequest};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, HOST, USER_AGENT};
 use http::{HeaderMap, Method, Request, Uri};
@@ -164,6 +165,56 @@ impl PreparedOperation {
                 rendered_headers,
             },
         })
+    }
+
+    /// Renders one request as the load would send it, for the raw connections
+    /// of behaviours (bursts, storms, slow clients), with its record for
+    /// reproductions. The path loses `base_path` (the wire encoder puts the
+    /// endpoint's base path back); `Host` and the default `User-Agent` are left
+    /// to the sender.
+    pub fn probe_request(
+        &self,
+        ctx: RenderContext,
+        rng: &mut SeededRng,
+        base_path: &str,
+    ) -> Result<(ProbeRequest, RequestRecord), String> {
+        let built = self.build(ctx, rng, false)?;
+        let record = self.record(&built.sent);
+        let path = String::from_utf8_lossy(&built.sent.path).into_owned();
+        let path_and_query = match path.strip_prefix(base_path) {
+            Some(rest) if rest.starts_with('/') => rest.to_owned(),
+            _ => path,
+        };
+        let default_agent = concat!("unruly/", env!("CARGO_PKG_VERSION"));
+        let headers = built
+            .request
+            .headers()
+            .iter()
+            .filter(|(name, value)| {
+                *name != HOST
+                    && !(*name == USER_AGENT && value.as_bytes() == default_agent.as_bytes())
+            })
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = if built.sent.body.is_empty() {
+            ProbeBody::Empty
+        } else {
+            ProbeBody::Bytes(built.sent.body.clone())
+        };
+        Ok((
+            ProbeRequest {
+                method: self.method.as_str().to_owned(),
+                path_and_query,
+                headers,
+                body,
+            },
+            record,
+        ))
     }
 
     /// The record of a request as sent, for samples and reproductions.

@@ -629,7 +629,7 @@ duration = "60s"
 fn the_documented_examples_parse() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
         .expect("the workspace README");
-    let example = toml_block_after(&readme, "### Behaviours");
+    let example = toml_block_after(&readme, "### Behaviours\n");
     let readme_plan = plan(&format!("{DOC_BASE}{example}"));
     assert_eq!(readme_plan.behaviours.len(), 2);
     assert_eq!(readme_plan.behaviours[0].name, "withdraw race");

@@ -5,6 +5,9 @@
 //! * [`findings_from_samples`] turns the response samples the engine kept into
 //!   deduplicated [`Finding`](unruly_core::Finding)s (`server_error`,
 //!   `information_leak`), each with evidence and a curl command that shows it again.
+//! * [`judge_behaviours`] judges what a scenario's behaviours saw (bursts,
+//!   double submits, refresh storms, slow clients, and the health probe
+//!   meanwhile): `race_condition`, `duplicate_side_effect`, `resource_exhaustion`.
 //! * [`curl_command`] and [`redact_headers`] are the building blocks of that
 //!   evidence, exposed for the other stages that report requests.
 //!
@@ -13,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod assumptions;
+mod behaviours;
 mod conformance;
 mod curl;
 mod evidence;
@@ -22,6 +26,7 @@ mod leaks;
 mod redact;
 
 pub use assumptions::check_assumptions;
+pub use behaviours::{judge_behaviours, BehaviourVerdict};
 pub use conformance::{accepted_invalid_input, slow_response, Conformance, ConformanceError};
 pub use curl::{curl_command, shell_quote};
 pub use findings::{findings_from_samples, observe, observe_with_echo, Observation};

@@ -5,5 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod health;
+pub mod watch;
 
 pub use health::{find_health_path, keep_probing, probe, HealthLog, PROBE_INTERVAL, PROBE_TIMEOUT};
+pub use watch::{HealthOutcome, HealthWatch, RUN_PROBE_TIMEOUT};

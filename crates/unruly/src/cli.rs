@@ -98,6 +98,11 @@ pub struct RunArgs {
     /// Override the scenario's target URL.
     #[arg(long)]
     pub target: Option<String>,
+    /// A health path probed twice a second through the run, e.g. /health
+    /// (overrides the scenario's `[target] health`): failures are an
+    /// `unavailable` finding, each blamed on the behaviour running then.
+    #[arg(long, value_name = "PATH")]
+    pub health: Option<String>,
     /// Print the report as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,

@@ -1,8 +1,11 @@
-//! The spine: plan → engine → verdict → report.
+//! The spine: plan → engine (+ behaviours and the health probe, alongside the
+//! load) → verdict → report.
 
-use std::time::SystemTime;
-use unruly_core::{Event, Plan, Report, Settings, Stage, Workload, SCHEMA_VERSION};
+use std::time::{Instant, SystemTime};
+use unruly_core::{Event, Firing, Plan, Report, Settings, Stage, Workload, SCHEMA_VERSION};
+use unruly_engine::behaviour::ScenarioBehaviours;
 use unruly_engine::{CancellationToken, EngineError, Progress, RunResult};
+use unruly_watch::{HealthOutcome, HealthWatch};
 
 /// A finished (or interrupted) rehearsal.
 #[derive(Debug, Clone)]
@@ -23,6 +26,10 @@ impl Rehearsal {
 /// streams them to events.jsonl and the live progress). Cancelling `interrupt`
 /// ends the run early; the report then covers what was measured.
 ///
+/// The plan's behaviours fire on their schedules alongside the load, and the
+/// health probe (`plan.target.health`) runs through the whole load; what they
+/// see is judged into findings with the rest.
+///
 /// Fails before any load when the target is unusable or unreachable.
 pub fn rehearse(
     plan: &Plan,
@@ -30,15 +37,20 @@ pub fn rehearse(
     interrupt: CancellationToken,
     mut on_event: impl FnMut(&Event),
 ) -> Result<Rehearsal, EngineError> {
+    let watchers = Watchers::spawn(plan, &interrupt)?;
     let result = unruly_engine::run(plan, interrupt, |progress| match progress {
-        Progress::Started { at } => on_event(&Event::Start {
-            target: plan.target.base_url.clone(),
-            started_at: rfc3339(at),
-            seed: plan.seed,
-        }),
+        Progress::Started { at } => {
+            watchers.begin(Instant::now());
+            on_event(&Event::Start {
+                target: plan.target.base_url.clone(),
+                started_at: rfc3339(at),
+                seed: plan.seed,
+            })
+        }
         Progress::Window(window) => on_event(&Event::Window(window.clone())),
     })?;
-    let report = build_report(plan, command, result);
+    let watched = watchers.finish();
+    let report = build_report(plan, command, result, watched);
     for finding in &report.findings {
         on_event(&Event::Finding(finding.clone()));
     }
@@ -49,9 +61,90 @@ pub fn rehearse(
     Ok(Rehearsal { report })
 }
 
-fn build_report(plan: &Plan, command: &str, result: RunResult) -> Report {
+/// What runs beside the load: the plan's behaviours and the health probe, each
+/// on its own thread, started when the load starts.
+struct Watchers {
+    behaviours: Option<ScenarioBehaviours>,
+    health: Option<HealthWatch>,
+}
+
+/// What they saw.
+struct Watched {
+    firings: Vec<Firing>,
+    health: Option<HealthOutcome>,
+}
+
+impl Watchers {
+    /// Prepares both (checking first that the target answers, as the load
+    /// will); neither sends anything before [`Watchers::begin`].
+    fn spawn(plan: &Plan, interrupt: &CancellationToken) -> Result<Self, EngineError> {
+        if plan.behaviours.is_empty() && plan.target.health.is_none() {
+            return Ok(Self {
+                behaviours: None,
+                health: None,
+            });
+        }
+        let endpoint = unruly_engine::preflight(plan)?;
+        let behaviours = ScenarioBehaviours::spawn(plan, &endpoint, interrupt.clone())?;
+        let health = match &plan.target.health {
+            Some(path) => {
+                let running = behaviours.now_running();
+                Some(HealthWatch::spawn(
+                    endpoint,
+                    path.clone(),
+                    Vec::new(),
+                    move || running.current(),
+                )?)
+            }
+            None => None,
+        };
+        Ok(Self {
+            behaviours: Some(behaviours),
+            health,
+        })
+    }
+
+    /// The load starts now.
+    fn begin(&self, start: Instant) {
+        if let Some(behaviours) = &self.behaviours {
+            behaviours.begin(start);
+        }
+        if let Some(health) = &self.health {
+            health.begin(start);
+        }
+    }
+
+    /// The load ended: both stop.
+    fn finish(self) -> Watched {
+        let firings = self
+            .behaviours
+            .map(ScenarioBehaviours::finish)
+            .unwrap_or_default();
+        Watched {
+            firings,
+            health: self.health.and_then(HealthWatch::finish),
+        }
+    }
+}
+
+fn build_report(plan: &Plan, command: &str, result: RunResult, watched: Watched) -> Report {
     let assumptions = unruly_verdict::check_assumptions(&plan.assumptions, &result.stats);
-    let findings = unruly_verdict::findings_from_samples(&result.samples, plan.seed);
+    let mut findings = unruly_verdict::findings_from_samples(&result.samples, plan.seed);
+    let verdict = unruly_verdict::judge_behaviours(
+        &plan.behaviours,
+        &watched.firings,
+        watched.health.as_ref().map(|h| &h.seen),
+        plan.seed,
+        findings.len() + 1,
+    );
+    findings.extend(verdict.findings);
+    if let Some(mut health) = watched.health {
+        for name in &verdict.explained {
+            health.log.explain(name);
+        }
+        let id = format!("F{}", findings.len() + 1);
+        findings.extend(health.log.finding(id, plan.seed));
+    }
     Report {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),

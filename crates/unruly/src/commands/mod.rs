@@ -37,13 +37,15 @@ pub(crate) struct Output<'a> {
 /// Runs `plan` with live progress, streams events, writes the report files and
 /// prints the summary. Ctrl-C ends the run early and still writes everything.
 pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehearsal, ExitCode)> {
-    let limit = unruly_engine::raise_open_file_limit(plan.workload.connections() as u64);
+    let connections = (plan.workload.connections() as u64).saturating_add(
+        unruly_engine::behaviour::ScenarioBehaviours::connections(plan),
+    );
+    let limit = unruly_engine::raise_open_file_limit(connections);
     if !limit.sufficient {
         eprintln!(
             "warning: the open-file limit is {} and cannot be raised to fit {} connections; \
              some will fail to connect. Raise it with `ulimit -n` (hard limit) and retry.",
-            limit.current,
-            plan.workload.connections()
+            limit.current, connections
         );
     }
     let mut report_dir = output.report_dir.map(ReportDir::create).transpose()?;

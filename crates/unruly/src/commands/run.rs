@@ -1,4 +1,5 @@
-//! `unruly run FILE`: a scenario.
+//! `unruly run FILE`: a scenario, its behaviours and (with `--health` or
+//! `[target] health`) the health probe.
 
 use super::{perform, Output};
 use crate::cli::RunArgs;
@@ -9,6 +10,12 @@ pub(crate) fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(target) = args.target {
         plan.target.base_url = unruly_plan::target_url(&target)
             .map_err(|reason| anyhow::anyhow!("--target {target}: {reason}"))?;
+    }
+    if let Some(path) = args.health {
+        if !path.starts_with('/') || path.contains(char::is_whitespace) {
+            anyhow::bail!("--health {path}: expected a path on the target, e.g. --health /health");
+        }
+        plan.target.health = Some(path);
     }
     let (_, code) = perform(
         &plan,

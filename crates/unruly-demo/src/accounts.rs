@@ -1,5 +1,5 @@
 //! The shop's accounts: a bounded in-memory store with sequential ids, and the two ways of
-//! taking money from a balance: the buggy check-then-act and the correct locked one.
+//! taking money from a balance: the buggy check-then-act and the correct atomic one.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -22,8 +22,6 @@ pub(crate) struct Account {
     pub(crate) owner: String,
     /// Signed: the buggy variant's withdrawals race below zero.
     balance: AtomicI64,
-    /// The correct variant's row lock, held from reading the balance to writing it back.
-    row: tokio::sync::Mutex<()>,
 }
 
 /// An account as it goes on the wire.
@@ -78,21 +76,20 @@ impl Account {
         Ok(before.wrapping_sub(amount))
     }
 
-    /// The correct withdrawal: the same check, round trip and write, all under the
-    /// account's row lock, so no other withdrawal sees the balance in between. A request
-    /// abandoned while it waits changes nothing.
+    /// The correct withdrawal: the round trip first, with nothing held, then the check
+    /// and the write in one atomic step (a conditional `UPDATE … WHERE balance >= amount`),
+    /// so no other withdrawal sees the balance in between and none waits for another. A
+    /// request abandoned while it waits changes nothing.
     ///
     /// Returns the balance right after this withdrawal.
-    pub(crate) async fn withdraw_locked(&self, amount: i64) -> Result<i64, Insufficient> {
-        let _row = self.row.lock().await;
-        let seen = self.balance();
-        if seen < amount {
-            return Err(Insufficient { balance: seen });
-        }
+    pub(crate) async fn withdraw_atomic(&self, amount: i64) -> Result<i64, Insufficient> {
         tokio::time::sleep(ROUND_TRIP).await;
-        let left = seen - amount;
-        self.balance.store(left, Ordering::SeqCst);
-        Ok(left)
+        self.balance
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |balance| {
+                balance.checked_sub(amount).filter(|&left| left >= 0)
+            })
+            .map(|before| before - amount)
+            .map_err(|balance| Insufficient { balance })
     }
 }
 
@@ -130,7 +127,6 @@ impl AccountStore {
             id,
             owner,
             balance: AtomicI64::new(balance),
-            row: tokio::sync::Mutex::new(()),
         });
         inner.accounts.insert(id, Arc::clone(&account));
         while inner.accounts.len() > self.cap {
@@ -172,9 +168,9 @@ mod tests {
     async fn withdrawals_in_sequence_stop_at_the_balance() {
         let store = AccountStore::new(10);
         let account = store.open("Ada".into(), 100);
-        assert_eq!(account.withdraw_locked(60).await, Ok(40));
+        assert_eq!(account.withdraw_atomic(60).await, Ok(40));
         assert_eq!(
-            account.withdraw_locked(60).await,
+            account.withdraw_atomic(60).await,
             Err(Insufficient { balance: 40 })
         );
         assert_eq!(account.withdraw_racy(40).await, Ok(0));
@@ -189,24 +185,24 @@ mod tests {
     async fn only_the_racy_withdrawal_goes_negative() {
         let store = AccountStore::new(10);
         let racy = store.open("racy".into(), 100);
-        let locked = store.open("locked".into(), 100);
+        let atomic = store.open("atomic".into(), 100);
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..20 {
-            let (racy, locked) = (Arc::clone(&racy), Arc::clone(&locked));
+            let (racy, atomic) = (Arc::clone(&racy), Arc::clone(&atomic));
             tasks.spawn(async move {
                 (
                     racy.withdraw_racy(60).await,
-                    locked.withdraw_locked(60).await,
+                    atomic.withdraw_atomic(60).await,
                 )
             });
         }
-        let mut locked_ok = 0;
+        let mut atomic_ok = 0;
         while let Some(result) = tasks.join_next().await {
-            let (_, locked) = result.expect("the task finishes");
-            locked_ok += usize::from(locked.is_ok());
+            let (_, atomic) = result.expect("the task finishes");
+            atomic_ok += usize::from(atomic.is_ok());
         }
-        assert_eq!(locked_ok, 1);
-        assert_eq!(locked.balance(), 40);
+        assert_eq!(atomic_ok, 1);
+        assert_eq!(atomic.balance(), 40);
         assert!(racy.balance() < 0, "{}", racy.balance());
     }
 }

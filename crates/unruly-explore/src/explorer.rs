@@ -45,10 +45,9 @@ const SHRUNK_SLOWNESS_SHARE: f64 = 0.5;
 const SHRINK_ATTEMPTS: u32 = 200;
 /// Share of the duration given to exploring; the rest is for shrinking.
 const EXPLORE_SHARE: f64 = 0.8;
-/// Share of the duration after which the input passes give way to the unruly
-/// users' behaviours (when they run); random cases take what is left of
-/// [`EXPLORE_SHARE`] after them.
-const INPUTS_SHARE: f64 = 0.45;
+/// Share of the duration for the input passes and random cases, when the
+/// unruly users' behaviours follow (they take the rest of [`EXPLORE_SHARE`]).
+const INPUTS_SHARE: f64 = 0.35;
 /// How often progress is reported.
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 /// Random cases per operation in one round.
@@ -358,12 +357,15 @@ impl<'s> Explorer<'s> {
                 self.run_jobs(jobs, self.inputs_until).await;
             }
         }
+        // Random cases before the behaviours: bursts and the spike change the
+        // target's state (a stock oversold), which later input findings would
+        // then depend on, and their reproductions could not show.
+        self.random(&order, &donors, &mut used, self.inputs_until)
+            .await;
         self.state.borrow_mut().exploring = None;
         if self.options.behaviours {
             self.behaviours().await;
         }
-        self.state.borrow_mut().phase = "random";
-        self.random(&order, &donors, &mut used).await;
     }
 
     /// Random cases until the time is up (or `--max-cases` is reached): a
@@ -373,6 +375,7 @@ impl<'s> Explorer<'s> {
         order: &[usize],
         donors: &HashMap<usize, Vec<Case>>,
         used: &mut HashMap<usize, usize>,
+        until: Instant,
     ) {
         self.state.borrow_mut().phase = "random";
         let mut rng = SeededRng::fork(self.options.seed, RANDOM_STREAM);
@@ -380,7 +383,7 @@ impl<'s> Explorer<'s> {
         loop {
             let mut sent_any = false;
             for &operation in order {
-                if self.stopped(self.explore_until) {
+                if self.stopped(until) {
                     return;
                 }
                 self.state.borrow_mut().exploring = Some(operation);
@@ -402,7 +405,7 @@ impl<'s> Explorer<'s> {
                     jobs.push_back(self.random_case(operation, pool, &mut rng, n));
                 }
                 jobs.extend(self.visits(operation));
-                self.run_jobs(jobs, self.explore_until).await;
+                self.run_jobs(jobs, until).await;
             }
             if !sent_any {
                 return;

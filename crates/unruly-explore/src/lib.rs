@@ -13,7 +13,9 @@
 //!
 //! Order: for each operation (creators first), positive, boundary and negative
 //! cases, then strange strings, then large bodies; then random combinations of
-//! them until 80% of the duration; shrinking takes the rest. A health probe asks
+//! them until 35% of the duration; then the unruly users' behaviours (repeated
+//! submissions, bursts, a spike, storms, slow clients) until 80% (without them,
+//! random cases go on until 80%); shrinking takes the rest. A health probe asks
 //! its own path twice a second throughout (`unavailable` when it fails).
 //!
 //! [`Prober`]: unruly_engine::Prober

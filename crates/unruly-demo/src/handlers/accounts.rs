@@ -2,8 +2,8 @@
 //!
 //! Both variants validate bodies against the `NewAccount` and `Withdrawal` schemas. The
 //! buggy variant checks the balance, then debits it a database round trip later without a
-//! lock, so concurrent withdrawals take it below zero; the correct one holds the account's
-//! row lock from the check to the write.
+//! lock, so concurrent withdrawals take it below zero; the correct one makes the round trip
+//! first, then checks and debits in one atomic step (no withdrawal waits for another).
 
 use std::sync::Arc;
 
@@ -68,7 +68,7 @@ pub(crate) async fn withdraw(
     let withdrawn = match shop.variant {
         // Bug: check, wait, then subtract from whatever the balance is by then.
         Variant::Buggy => account.withdraw_racy(amount).await,
-        Variant::Correct => account.withdraw_locked(amount).await,
+        Variant::Correct => account.withdraw_atomic(amount).await,
     };
     match withdrawn {
         Ok(balance) => Ok(respond::json(StatusCode::OK, &account.view_with(balance))),

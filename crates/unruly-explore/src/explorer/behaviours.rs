@@ -22,11 +22,13 @@ impl Explorer<'_> {
     /// Every behaviour, one after another, while time remains.
     pub(super) async fn behaviours(&self) {
         self.state.borrow_mut().phase = "behaviours";
+        // The spike before the crowds, which may take long to find nothing;
+        // after the submissions, which need the stock it sells.
         self.idempotency().await;
         self.races().await;
+        self.spike().await;
         self.storms().await;
         self.slow_clients().await;
-        self.spike().await;
         self.set_activity(None);
     }
 

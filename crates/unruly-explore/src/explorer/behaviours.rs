@@ -8,7 +8,6 @@ use super::{Explorer, Job, KEPT_BODY_BYTES};
 use crate::exchange::{prepare, Prepared};
 use crate::links::{value_at, Link};
 use crate::repro::Provenance;
-use std::sync::Arc;
 use unruly_core::{Finding, ParameterLocation};
 use unruly_engine::Prober;
 use unruly_inputs::Case;
@@ -66,9 +65,9 @@ impl Explorer<'_> {
 
     /// The request of `case` as it would be sent, with its record.
     pub(super) fn prepare(&self, case: &Case) -> Prepared {
-        let base = Arc::new(self.endpoint.base_url.clone());
+        let base = &self.endpoint.base_url;
         prepare(
-            &move |path| format!("{base}{path}"),
+            &|path| format!("{base}{path}"),
             self.spec,
             case,
             &self.options.headers,
@@ -106,7 +105,7 @@ impl Explorer<'_> {
         Prober::new(self.endpoint.clone(), index, KEPT_BODY_BYTES)
     }
 
-    /// The link feeding the path parameter `name` of `operation`, if any.
+    /// The first link feeding a path parameter of `operation`, if any.
     pub(super) fn path_link(&self, operation: usize) -> Option<&Link> {
         self.links
             .iter()

@@ -6,7 +6,7 @@ use super::behaviours::is_unsafe;
 use super::Explorer;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use unruly_core::{Evidence, Finding, FindingKind, RequestRecord, Severity};
+use unruly_core::{Evidence, Finding, FindingKind, Severity};
 use unruly_engine::behaviour::{refresh_storm, SlowCrowd, SlowMode, StormOptions};
 use unruly_engine::{ProbeBody, ProbeRequest, Prober};
 use unruly_verdict::shell_quote;
@@ -254,12 +254,7 @@ impl Explorer<'_> {
                 })
                 .unwrap_or_default();
             let record = &prepared.record;
-            let once = unruly_verdict::curl_command(&RequestRecord {
-                method: record.method.clone(),
-                url: record.url.clone(),
-                headers: record.headers.clone(),
-                body: record.body.clone(),
-            });
+            let once = unruly_verdict::curl_command(record);
             self.report(
                 Finding {
                     id: String::new(),

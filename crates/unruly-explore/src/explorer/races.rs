@@ -388,7 +388,7 @@ fn created_identity(exchange: &Exchange) -> Option<String> {
 fn identity_of(response: &ProbeResponse) -> Option<String> {
     if let Some(location) = response
         .headers
-        .get(http_location())
+        .get("location")
         .and_then(|v| v.to_str().ok())
     {
         return Some(location.to_owned());
@@ -398,8 +398,4 @@ fn identity_of(response: &ProbeResponse) -> Option<String> {
         serde_json::Value::String(id) => Some(id.clone()),
         other => Some(other.to_string()),
     }
-}
-
-fn http_location() -> &'static str {
-    "location"
 }

@@ -1,8 +1,8 @@
 //! The list of bugs planted in [`Variant::Buggy`](crate::Variant::Buggy).
 
 /// What it takes for a planted bug to show: whether `unruly explore` can find it from the
-/// inputs it sends alone, or whether it needs load, concurrency, a watch on the process or
-/// unruly's user behaviours.
+/// inputs it sends alone, or whether it needs load, concurrency, a watch on the process,
+/// unruly's user behaviours or a fault in a dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Trigger {
     /// One request (or a short sequence, such as a create then a read of what was created)
@@ -18,10 +18,14 @@ pub enum Trigger {
     /// It shows only to unruly's user behaviours: requests released together, the same
     /// submission repeated, slow clients; `unruly explore` applies them.
     Behaviour,
+    /// It shows only when a dependency of the service fails (slow, down, resetting
+    /// connections, answering 5xx, squeezed bandwidth): a fault proxy between the service
+    /// and its shipping dependency ([`DemoOptions::shipping`](crate::DemoOptions)) shows it.
+    Dependency,
 }
 
 impl Trigger {
-    /// `"input"`, `"load"`, `"concurrency"`, `"watch"` or `"behaviour"`.
+    /// `"input"`, `"load"`, `"concurrency"`, `"watch"`, `"behaviour"` or `"dependency"`.
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Input => "input",
@@ -29,6 +33,7 @@ impl Trigger {
             Trigger::Concurrency => "concurrency",
             Trigger::Watch => "watch",
             Trigger::Behaviour => "behaviour",
+            Trigger::Dependency => "dependency",
         }
     }
 }
@@ -198,6 +203,18 @@ pub const PLANTED_BUGS: &[PlantedBug] = &[
                       never timed out: 32 clients trickling their bodies a byte a second \
                       make every other request wait for as long as they upload",
     },
+    PlantedBug {
+        operation: "GET /products/{id}/shipping",
+        kind: "dependency_cascade",
+        trigger: Trigger::Dependency,
+        description: "the shipping dependency is called with no timeout (connect or answer) \
+                      while the catalog lock is held: while it is slow or its bandwidth \
+                      squeezed, GET /products, GET /products/{id} and GET /search wait as \
+                      long as it does; when it fails (refused, reset, 5xx, a body that is not \
+                      a quote) the answer is a 500 with the shipping client's Python \
+                      traceback instead of the last good quote or a 503 with Retry-After. \
+                      GET /health does not depend on it",
+    },
 ];
 
 #[cfg(test)]
@@ -212,6 +229,7 @@ mod tests {
             Trigger::Concurrency,
             Trigger::Watch,
             Trigger::Behaviour,
+            Trigger::Dependency,
         ] {
             assert!(
                 PLANTED_BUGS.iter().any(|b| b.trigger == trigger),

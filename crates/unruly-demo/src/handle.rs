@@ -1,74 +1,85 @@
 //! [`DemoHandle`]: the demo service on its own thread and runtime.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::net::SocketAddr;
 
-use tokio::sync::oneshot;
-
-use crate::Variant;
+use crate::background::Background;
+use crate::dependency::DependencyStub;
+use crate::{DemoOptions, Variant};
 
 /// A running demo service on `127.0.0.1:<random port>`, with its own OS thread and its own
 /// multi-threaded tokio runtime (2 workers). It stops on [`DemoHandle::stop`] or when dropped.
+///
+/// Unless [`DemoOptions::shipping`] names one, it also runs its own
+/// [`DependencyStub`] (stopped with it) and calls it for `GET /products/{id}/shipping`.
 #[derive(Debug)]
 pub struct DemoHandle {
-    addr: SocketAddr,
     variant: Variant,
-    shutdown: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    shipping: SocketAddr,
+    // Declared before the stub so that the shop stops first.
+    server: Background,
+    stub: Option<DependencyStub>,
 }
 
 impl DemoHandle {
-    /// Binds `127.0.0.1:0` and starts serving `variant`. Connections are accepted as soon as
-    /// this returns.
+    /// Binds `127.0.0.1:0` and starts serving `variant`, with a shipping dependency of its
+    /// own. Connections are accepted as soon as this returns.
     ///
     /// # Errors
     ///
     /// When the socket cannot be bound, or the runtime or thread cannot be created.
     pub fn start(variant: Variant) -> io::Result<DemoHandle> {
-        let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("unruly-demo-worker")
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
+        DemoHandle::start_with(variant, DemoOptions::default())
+    }
+
+    /// As [`DemoHandle::start`], wired as `options` say: with
+    /// `DemoOptions { shipping: Some(addr) }` the shop calls the shipping dependency at
+    /// `addr` (e.g. a fault proxy) and starts no stub of its own.
+    ///
+    /// # Errors
+    ///
+    /// When a socket cannot be bound, or a runtime or thread cannot be created.
+    pub fn start_with(variant: Variant, options: DemoOptions) -> io::Result<DemoHandle> {
+        let (shipping, stub) = match options.shipping {
+            Some(addr) => (addr, None),
+            None => {
+                let stub = DependencyStub::start()?;
+                (stub.addr(), Some(stub))
+            }
         };
-        let (tx, rx) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name(format!("unruly-demo-{variant}"))
-            .spawn(move || {
+        let wired = DemoOptions {
+            shipping: Some(shipping),
+        };
+        let server = Background::start(
+            format!("unruly-demo-{variant}"),
+            2,
+            move |listener, stop| async move {
                 let shutdown = async {
                     // A dropped sender means the handle is gone: stop as well.
-                    let _ = rx.await;
+                    let _ = stop.await;
                 };
-                // `serve` only returns errors it cannot recover from; there is no one left
-                // to tell but the handle, which learns of it as a closed port.
-                let _ = runtime.block_on(crate::serve(listener, variant, shutdown));
-                runtime.shutdown_timeout(Duration::from_secs(1));
-            })?;
+                // `serve_with` only returns errors it cannot recover from; there is no one
+                // left to tell but the handle, which learns of it as a closed port.
+                let _ = crate::serve_with(listener, variant, wired, shutdown).await;
+            },
+        )?;
         Ok(DemoHandle {
-            addr,
             variant,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            shipping,
+            server,
+            stub,
         })
     }
 
     /// The bound address (always `127.0.0.1`).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The base URL, `http://127.0.0.1:PORT` (no trailing slash, so paths of the OpenAPI
     /// document can be appended as they are).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 
     /// Which variant is running.
@@ -76,24 +87,18 @@ impl DemoHandle {
         self.variant
     }
 
-    /// Stops the service and waits for its thread to end (at most about two seconds).
+    /// Where the shop calls its shipping dependency: its own stub's address, or the one
+    /// given in [`DemoOptions::shipping`].
+    pub fn shipping_addr(&self) -> SocketAddr {
+        self.shipping
+    }
+
+    /// Stops the service (then its own dependency stub, if it has one) and waits for their
+    /// threads to end (at most about two seconds each).
     pub fn stop(mut self) {
-        self.shut_down();
-    }
-
-    fn shut_down(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+        self.server.stop();
+        if let Some(stub) = self.stub.take() {
+            stub.stop();
         }
-        if let Some(thread) = self.thread.take() {
-            // A panic on the service thread has already been reported by the panic hook.
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for DemoHandle {
-    fn drop(&mut self) {
-        self.shut_down();
     }
 }

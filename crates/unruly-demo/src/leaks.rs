@@ -1,6 +1,9 @@
 //! The pages the buggy variant answers its 500s with: what a careless production stack leaks.
 
+use std::io;
 use std::num::ParseIntError;
+
+use crate::shipping::ShippingError;
 
 /// A Flask-style traceback for a product id missing from the catalogue.
 pub(crate) fn python_key_error(id: i64) -> String {
@@ -88,6 +91,78 @@ pub(crate) fn postgres_unterminated_quote(term: &str) -> String {
     )
 }
 
+/// A Flask-style traceback of the shop's `requests`-based shipping client, for a call to the
+/// dependency at `url` that failed with `error`.
+pub(crate) fn python_shipping_error(url: &str, error: &ShippingError) -> String {
+    let (frame, exception) = match error {
+        ShippingError::Connect { addr, source } => (
+            "response = self.session.get(url, params={\"product\": product_id})",
+            format!(
+                "requests.exceptions.ConnectionError: HTTPConnectionPool(host='{}', port={}): \
+                 Max retries exceeded with url: {} (Caused by NewConnectionError(\
+                 '<urllib3.connection.HTTPConnection object at 0x7f3a2c1e4d90>: Failed to \
+                 establish a new connection: {}'))",
+                addr.ip(),
+                addr.port(),
+                url.split_once(&addr.to_string())
+                    .map_or(url, |(_, path)| path),
+                errno(source),
+            ),
+        ),
+        ShippingError::Broken(reason) => (
+            "response = self.session.get(url, params={\"product\": product_id})",
+            format!(
+                "requests.exceptions.ConnectionError: ('Connection aborted.', \
+                 ConnectionResetError(104, 'Connection reset by peer')) [{reason}]"
+            ),
+        ),
+        ShippingError::Status(status) => (
+            "response.raise_for_status()",
+            format!(
+                "requests.exceptions.HTTPError: {} {} Error: {} for url: {url}",
+                status.as_u16(),
+                if status.is_server_error() {
+                    "Server"
+                } else {
+                    "Client"
+                },
+                status.canonical_reason().unwrap_or("Unknown"),
+            ),
+        ),
+        ShippingError::NotAQuote(reason) => (
+            "return Quote(**response.json())",
+            format!("requests.exceptions.JSONDecodeError: {reason}"),
+        ),
+    };
+    format!(
+        "Traceback (most recent call last):\n  \
+         File \"/srv/shop/venv/lib/python3.11/site-packages/flask/app.py\", line 1469, in dispatch_request\n    \
+         return self.ensure_sync(self.view_functions[rule.endpoint])(**view_args)\n  \
+         File \"/srv/shop/app/views.py\", line 118, in get_shipping\n    \
+         with catalog_lock:\n        quote = shipping_client.get_quote(product_id)\n  \
+         File \"/srv/shop/app/clients/shipping.py\", line 31, in get_quote\n    \
+         {frame}\n\
+         {exception}\n"
+    )
+}
+
+/// How Python names a failed connect: `[Errno 111] Connection refused` and the like.
+fn errno(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => format!("[Errno {code}] {}", python_strerror(error)),
+        None => format!("[Errno -1] {error}"),
+    }
+}
+
+/// The system's message of an error, without Rust's ` (os error N)` suffix.
+fn python_strerror(error: &io::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +222,35 @@ mod tests {
         assert_eq!(byte_slice_panic(&"🎉".repeat(5), 16), None);
         assert!(byte_slice_panic(&"田".repeat(6), 16).is_some());
         assert!(byte_slice_panic(&format!("ab{}", "\u{200b}".repeat(6)), 16).is_some());
+    }
+
+    #[test]
+    fn shipping_tracebacks_name_the_client_and_the_failure() {
+        let url = "http://127.0.0.1:9/quote?product=3";
+        let refused = ShippingError::Connect {
+            addr: "127.0.0.1:9".parse().expect("an address"),
+            source: io::Error::from_raw_os_error(111),
+        };
+        let page = python_shipping_error(url, &refused);
+        assert!(
+            page.starts_with("Traceback (most recent call last):\n"),
+            "{page}"
+        );
+        assert!(page.contains("/srv/shop/app/clients/shipping.py"), "{page}");
+        assert!(page.contains("host='127.0.0.1', port=9)"), "{page}");
+        assert!(page.contains("with url: /quote?product=3 "), "{page}");
+        assert!(page.contains("[Errno 111] "), "{page}");
+        assert!(!page.contains("os error"), "{page}");
+        let status = python_shipping_error(
+            url,
+            &ShippingError::Status(http::StatusCode::SERVICE_UNAVAILABLE),
+        );
+        assert!(
+            status.contains("HTTPError: 503 Server Error: Service Unavailable for url: "),
+            "{status}"
+        );
+        let garbage = python_shipping_error(url, &ShippingError::NotAQuote("EOF".into()));
+        assert!(garbage.ends_with("JSONDecodeError: EOF\n"), "{garbage}");
     }
 
     #[test]

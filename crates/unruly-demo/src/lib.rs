@@ -1,5 +1,8 @@
 //! The embedded demo service of unruly: a small shop-like JSON API (products, search,
-//! orders, users, accounts) with an OpenAPI 3.0.3 document at `/openapi.json`.
+//! orders, users, accounts, shipping quotes) with an OpenAPI 3.0.3 document at
+//! `/openapi.json`. Shipping quotes come from a dependency, an embedded "shipping quotes"
+//! service ([`DependencyStub`]) that the shop calls over HTTP, so that a fault proxy can be
+//! put between them ([`DemoOptions::shipping`]).
 //!
 //! It comes in two variants. [`Variant::Buggy`] has production bugs planted in it, listed in
 //! [`PLANTED_BUGS`] with the [`Trigger`] each needs:
@@ -16,7 +19,11 @@
 //!   applies): withdrawals released together take an account's balance below zero (a
 //!   check-then-act race), the same order submitted twice with one `Idempotency-Key` is
 //!   placed twice, and 32 slow uploads take every request reader, so that nothing else,
-//!   not even `GET /health`, is answered.
+//!   not even `GET /health`, is answered;
+//! - found by a fault in the shipping dependency ([`Trigger::Dependency`], what a fault
+//!   proxy in front of it shows): the dependency is called with no timeout while the
+//!   catalog lock is held, so a slow dependency stalls the product reads too, and its
+//!   failures are answered with leaky 500s.
 //!
 //! [`Variant::Correct`] answers exactly as its OpenAPI document says: it validates request
 //! bodies against the document's own schemas (JSON Schema draft 2020-12, formats asserted),
@@ -25,10 +32,13 @@
 //! every status it answers. It debits accounts under a per-account lock, honours the
 //! `Idempotency-Key` of orders as the IETF httpapi draft describes (replay, 409 while in
 //! flight, 422 for another body), reads requests without a pool that slow clients could
-//! exhaust, and gives a client 5 s to send its headers. Anything unruly reports against it
-//! is a false positive.
+//! exhaust, and gives a client 5 s to send its headers. It gives the shipping dependency
+//! 1 s in all, holds no lock while it waits, and falls back on the product's last good quote
+//! (`"source": "cache"`) or a 503 with `Retry-After`; `GET /health` depends on nothing.
+//! Anything unruly reports against it is a false positive.
 //!
-//! Run it inside a runtime you own with [`serve`], or on its own thread with [`DemoHandle`]:
+//! Run it inside a runtime you own with [`serve`] (or [`serve_with`]), or on its own thread
+//! with [`DemoHandle`] (or [`DemoHandle::start_with`]):
 //!
 //! ```
 //! use unruly_demo::{DemoHandle, Variant};
@@ -42,27 +52,34 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod background;
 mod backtrack;
 mod body;
 mod bugs;
 mod clock;
+mod dependency;
 mod handle;
 mod handlers;
 mod idempotency;
 mod leaks;
+mod options;
 mod pool;
 mod query;
+mod quote;
 mod respond;
 mod router;
 mod server;
+mod shipping;
 mod shop;
 mod users;
 mod validate;
 
 pub use backtrack::backtracking_steps;
 pub use bugs::{PlantedBug, Trigger, PLANTED_BUGS};
+pub use dependency::DependencyStub;
 pub use handle::DemoHandle;
-pub use server::serve;
+pub use options::DemoOptions;
+pub use server::{serve, serve_with};
 
 /// Which twin of the demo service to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -2,7 +2,7 @@
 //! text pages.
 
 use bytes::Bytes;
-use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, Response, StatusCode};
 use http_body_util::Full;
 use serde::Serialize;
@@ -46,6 +46,14 @@ pub(crate) enum ApiError {
     /// 415: the body is not declared as JSON.
     #[error("the body must be sent as Content-Type: application/json")]
     UnsupportedMediaType,
+    /// 503: a dependency failed and there is nothing to fall back on; try again later.
+    #[error("{message}")]
+    Unavailable {
+        /// What failed.
+        message: String,
+        /// When to try again, in seconds, for the `Retry-After` header.
+        retry_after_s: u32,
+    },
 }
 
 impl ApiError {
@@ -60,6 +68,7 @@ impl ApiError {
             ApiError::UnprocessableEntity(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -75,10 +84,18 @@ impl ApiError {
                 error: self.to_string(),
             },
         );
-        if let ApiError::MethodNotAllowed { allow } = self {
-            response
-                .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(allow));
+        match self {
+            ApiError::MethodNotAllowed { allow } => {
+                response
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static(allow));
+            }
+            ApiError::Unavailable { retry_after_s, .. } => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after_s));
+            }
+            _ => {}
         }
         response
     }

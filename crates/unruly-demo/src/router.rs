@@ -5,7 +5,7 @@ use http::{Method, Request, Response};
 use hyper::body::Incoming;
 
 use crate::body;
-use crate::handlers::{self, accounts, orders, products, search, users};
+use crate::handlers::{self, accounts, orders, products, search, shipping, users};
 use crate::pool::Reader;
 use crate::respond::{ApiError, Body};
 use crate::shop::Shop;
@@ -47,9 +47,10 @@ async fn dispatch(
     match route {
         Route::Health => Ok(handlers::health()),
         Route::OpenApi => Ok(handlers::openapi()),
-        Route::Products => products::list(shop, query),
-        Route::Product(id) => products::get(shop, id),
-        Route::Search => search::search(shop, query),
+        Route::Products => products::list(shop, query).await,
+        Route::Product(id) => products::get(shop, id).await,
+        Route::Shipping(id) => shipping::get(shop, id).await,
+        Route::Search => search::search(shop, query).await,
         Route::Orders => orders::create(shop, &parts, &body).await,
         Route::Order(id) => orders::get(shop, id),
         Route::Users => users::create(shop, &parts, &body).await,
@@ -67,6 +68,7 @@ enum Route<'a> {
     OpenApi,
     Products,
     Product(&'a str),
+    Shipping(&'a str),
     Search,
     Orders,
     Order(&'a str),
@@ -97,6 +99,8 @@ impl<'a> Route<'a> {
                     Route::User(id)
                 } else if let Some(id) = item(path, "/accounts/") {
                     Route::Account(id)
+                } else if let Some(product) = path.strip_suffix("/shipping") {
+                    Route::Shipping(item(product, "/products/")?)
                 } else {
                     let account = path.strip_suffix("/withdrawals")?;
                     Route::Withdrawals(item(account, "/accounts/")?)
@@ -160,7 +164,19 @@ mod tests {
             Route::of("/accounts/x/withdrawals"),
             Some(Route::Withdrawals("x"))
         );
+        assert_eq!(
+            Route::of("/products/7/shipping"),
+            Some(Route::Shipping("7"))
+        );
+        assert_eq!(
+            Route::of("/products/shipping"),
+            Some(Route::Product("shipping"))
+        );
         for path in [
+            "/products//shipping",
+            "/products/7/shipping/",
+            "/products/7/8/shipping",
+            "/orders/7/shipping",
             "/accounts/",
             "/accounts//withdrawals",
             "/accounts/4/withdrawals/",
@@ -182,7 +198,12 @@ mod tests {
         ] {
             assert_eq!(route.allow(), "POST", "{route:?}");
         }
-        for route in [Route::Health, Route::Account("1"), Route::User("1")] {
+        for route in [
+            Route::Health,
+            Route::Account("1"),
+            Route::User("1"),
+            Route::Shipping("1"),
+        ] {
             assert_eq!(route.allow(), "GET", "{route:?}");
         }
     }

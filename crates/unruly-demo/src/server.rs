@@ -3,6 +3,7 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,9 +14,10 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
+use crate::dependency::serve_quotes;
 use crate::router;
 use crate::shop::Shop;
-use crate::Variant;
+use crate::{DemoOptions, Variant};
 
 /// How long open connections get to finish their requests after shutdown.
 const GRACE: Duration = Duration::from_secs(1);
@@ -26,7 +28,9 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
 
 /// Serves the demo shop on an already-bound `listener` until `shutdown` completes, then
-/// gives open connections a moment to finish and drops the rest.
+/// gives open connections a moment to finish and drops the rest. The shop's shipping
+/// dependency is a stub of its own, served on `127.0.0.1:<random port>` in the same runtime
+/// for as long as the shop is; [`serve_with`] wires another one.
 ///
 /// Each call has its own freshly seeded state. HTTP/1.1 (keep-alive) and HTTP/2 with prior
 /// knowledge (h2c) are both spoken on the same port. The correct variant closes an HTTP/1.1
@@ -35,16 +39,56 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
 ///
 /// # Errors
 ///
-/// None so far: failed accepts are retried after a short pause, so that a burst of clients
-/// or a descriptor shortage cannot stop the service. The `Result` leaves room for failures
-/// that should end it.
+/// When the shop's own shipping stub cannot be bound on `127.0.0.1:0`. Failed accepts are
+/// retried after a short pause, so that a burst of clients or a descriptor shortage cannot
+/// stop the service.
 pub async fn serve(
     listener: TcpListener,
     variant: Variant,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    serve_with(listener, variant, DemoOptions::default(), shutdown).await
+}
+
+/// As [`serve`], wired as `options` say: with `DemoOptions { shipping: Some(addr) }` the
+/// shop calls the shipping dependency at `addr` (e.g. a fault proxy in front of a
+/// [`DependencyStub`](crate::DependencyStub)) and serves no stub of its own.
+///
+/// # Errors
+///
+/// When no address is given and the shop's own stub cannot be bound on `127.0.0.1:0`;
+/// failed accepts are retried, as in [`serve`].
+pub async fn serve_with(
+    listener: TcpListener,
+    variant: Variant,
+    options: DemoOptions,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let (shipping, stub) = match options.shipping {
+        Some(addr) => (addr, None),
+        None => {
+            let stub = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+            let addr = stub.local_addr()?;
+            let task = tokio::spawn(serve_quotes(stub, std::future::pending()));
+            (addr, Some(task))
+        }
+    };
+    let served = serve_shop(listener, variant, shipping, shutdown).await;
+    if let Some(task) = stub {
+        task.abort();
+    }
+    served
+}
+
+/// The accept loop of the shop, which calls its shipping dependency at `shipping`.
+async fn serve_shop(
+    listener: TcpListener,
+    variant: Variant,
+    shipping: SocketAddr,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()> {
     crate::validate::prepare();
-    let shop = Arc::new(Shop::new(variant));
+    let shop = Arc::new(Shop::new(variant, shipping));
     let header_timeout = match variant {
         // Bug: a client may take as long as it likes to send its headers.
         Variant::Buggy => None,

@@ -1,8 +1,10 @@
-//! The in-memory state of the shop: products with their stock, orders, users, accounts, the
-//! Idempotency-Keys of orders, the last log lines, and (in the buggy variant) the leaked
+//! The in-memory state of the shop: products with their stock and shipping estimates (behind
+//! the catalog lock), orders, users, accounts, the Idempotency-Keys of orders, the client of
+//! the shipping dependency, the last log lines, and (in the buggy variant) the leaked
 //! request bodies and the pool of request readers.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -11,6 +13,8 @@ use serde::Serialize;
 use crate::accounts::{AccountStore, MAX_ACCOUNTS};
 use crate::idempotency::IdempotencyStore;
 use crate::pool::ReaderPool;
+use crate::quote::Quote;
+use crate::shipping::ShippingClient;
 use crate::users::{UserStore, MAX_USERS};
 use crate::Variant;
 
@@ -98,6 +102,12 @@ pub(crate) struct Shop {
     /// Which twin this is.
     pub(crate) variant: Variant,
     products: Vec<Product>,
+    /// The catalog lock, with the last good shipping quote of each product: product reads
+    /// take it (shared) while they read the catalogue, a refresh of an estimate (exclusive)
+    /// while it writes one. The buggy variant holds it across the call to the dependency.
+    pub(crate) catalog: tokio::sync::RwLock<HashMap<i64, Quote>>,
+    /// The client of the shipping-quote dependency.
+    pub(crate) shipping: ShippingClient,
     orders: Mutex<HashMap<u64, Order>>,
     next_order_id: AtomicU64,
     /// The buggy variant's global "database" lock.
@@ -117,8 +127,9 @@ pub(crate) struct Shop {
 }
 
 impl Shop {
-    /// A freshly seeded shop.
-    pub(crate) fn new(variant: Variant) -> Shop {
+    /// A freshly seeded shop, whose shipping dependency is at `shipping` (no connection is
+    /// made yet).
+    pub(crate) fn new(variant: Variant, shipping: SocketAddr) -> Shop {
         let products = CATALOGUE
             .iter()
             .zip(1..)
@@ -132,6 +143,8 @@ impl Shop {
         Shop {
             variant,
             products,
+            catalog: tokio::sync::RwLock::new(HashMap::new()),
+            shipping: ShippingClient::new(shipping),
             orders: Mutex::new(HashMap::new()),
             next_order_id: AtomicU64::new(1),
             global_lock: tokio::sync::Mutex::new(()),
@@ -253,9 +266,14 @@ impl LeakStore {
 mod tests {
     use super::*;
 
+    /// A dependency address these tests never call.
+    fn nowhere() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 9))
+    }
+
     #[test]
     fn catalogue_ids_are_one_to_twenty() {
-        let shop = Shop::new(Variant::Correct);
+        let shop = Shop::new(Variant::Correct, nowhere());
         assert_eq!(shop.products().len() as i64, PRODUCT_COUNT);
         for (index, product) in shop.products().iter().enumerate() {
             assert_eq!(product.id, index as i64 + 1);
@@ -280,7 +298,7 @@ mod tests {
 
     #[test]
     fn the_log_keeps_the_last_lines() {
-        let shop = Shop::new(Variant::Correct);
+        let shop = Shop::new(Variant::Correct, nowhere());
         for i in 0..LOG_LINES + 3 {
             shop.log(format!("line {i}"));
         }
@@ -291,7 +309,7 @@ mod tests {
 
     #[test]
     fn orders_get_increasing_ids() {
-        let shop = Shop::new(Variant::Correct);
+        let shop = Shop::new(Variant::Correct, nowhere());
         let product = shop.product(1).expect("product 1");
         let first = shop.place_order(product, 2, "ann".into());
         let second = shop.place_order(product, 1, "bob".into());

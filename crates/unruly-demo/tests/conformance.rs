@@ -582,6 +582,7 @@ async fn explore(variant: Variant) -> BTreeMap<(String, String), String> {
         "/products",
         "/search",
         "/products/{id}",
+        "/products/{id}/shipping",
         "/orders/{id}",
         "/users/{id}",
         "/accounts/{id}",

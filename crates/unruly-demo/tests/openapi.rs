@@ -7,11 +7,12 @@ use serde_json::{json, Value};
 use unruly_core::FindingKind;
 use unruly_demo::{openapi_json, Trigger, Variant, PLANTED_BUGS};
 
-const OPERATIONS: [(&str, &str); 12] = [
+const OPERATIONS: [(&str, &str); 13] = [
     ("get", "/health"),
     ("get", "/openapi.json"),
     ("get", "/products"),
     ("get", "/products/{id}"),
+    ("get", "/products/{id}/shipping"),
     ("get", "/search"),
     ("post", "/orders"),
     ("get", "/orders/{id}"),
@@ -159,6 +160,7 @@ fn operations_with_bodies_document_every_refusal() {
     }
     for path in [
         "/products/{id}",
+        "/products/{id}/shipping",
         "/orders/{id}",
         "/users/{id}",
         "/accounts/{id}",
@@ -290,6 +292,9 @@ fn planted_bugs_name_real_operations_and_kinds() {
     assert_eq!(trigger("latency_under_load"), Some(Trigger::Load));
     assert_eq!(trigger("race_condition"), Some(Trigger::Concurrency));
     assert_eq!(trigger("memory_growth"), Some(Trigger::Watch));
+    assert_eq!(trigger("dependency_cascade"), Some(Trigger::Dependency));
+    let shipping = &doc["paths"]["/products/{id}/shipping"]["get"]["responses"]["503"];
+    assert_eq!(shipping["headers"]["Retry-After"]["required"], true);
     for (operation, kind) in [
         ("POST /accounts/{id}/withdrawals", "race_condition"),
         ("POST /orders", "duplicate_side_effect"),

@@ -32,6 +32,29 @@ pub enum Command {
     Init(InitArgs),
     /// Start the embedded demo service (with planted bugs) and rehearse against it.
     Demo(DemoArgs),
+    /// Fault proxy between a service and its dependencies, with a control API that
+    /// Toxiproxy's clients use unchanged.
+    Proxy(ProxyArgs),
+}
+
+/// Flags of `unruly proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where the control API listens (Toxiproxy's default address). Any address other
+    /// than loopback requires --token.
+    #[arg(long, default_value = "127.0.0.1:8474")]
+    pub api: String,
+    /// Proxies to create at start: a JSON array of {"name", "listen", "upstream"}, the
+    /// format of Toxiproxy's -config.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// A token every API request must carry as `Authorization: Bearer <token>`.
+    #[arg(long, env = "UNRULY_PROXY_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Seed of every random decision (toxicity per connection, jitter, slice sizes, HTTP
+    /// fault percentages), so that a run can be repeated.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Flags of `unruly load`.

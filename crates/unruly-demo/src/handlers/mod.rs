@@ -4,6 +4,7 @@ pub(crate) mod accounts;
 pub(crate) mod orders;
 pub(crate) mod products;
 pub(crate) mod search;
+pub(crate) mod shipping;
 pub(crate) mod users;
 
 use http::{Response, StatusCode};

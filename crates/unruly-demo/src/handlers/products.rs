@@ -1,4 +1,5 @@
-//! `GET /products` and `GET /products/{id}`.
+//! `GET /products` and `GET /products/{id}`: both read the catalogue under the catalog lock
+//! (shared), so they wait while anyone holds it exclusively.
 
 use http::header::HeaderValue;
 use http::{Response, StatusCode};
@@ -20,7 +21,7 @@ const TOTAL_PAGES: &str = "x-total-pages";
 /// `GET /products?limit=N`: the first `limit` products (1..=100, default 20), with the
 /// number of such pages in `X-Total-Pages`. The buggy variant forgets the lower bound, and
 /// `limit=0` divides by zero.
-pub(crate) fn list(shop: &Shop, raw_query: Option<&str>) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn list(shop: &Shop, raw_query: Option<&str>) -> Result<Response<Body>, ApiError> {
     let limit =
         match query::param(raw_query, "limit").map_err(|e| ApiError::BadRequest(e.to_string()))? {
             None => DEFAULT_LIMIT,
@@ -33,6 +34,7 @@ pub(crate) fn list(shop: &Shop, raw_query: Option<&str>) -> Result<Response<Body
                     ApiError::BadRequest(format!("limit must be an integer from 1 to {MAX_LIMIT}"))
                 })?,
         };
+    let _catalog = shop.catalog.read().await;
     let Some(pages) = pages(shop.products().len(), limit) else {
         // What `total / limit` does with 0: a panic, caught by the server and answered 500.
         return Ok(respond::text(
@@ -63,7 +65,8 @@ fn pages(total: usize, limit: usize) -> Option<usize> {
 
 /// `GET /products/{id}`. The buggy variant answers a missing or non-numeric id with a leaky
 /// 500; the correct one with 404 or 400.
-pub(crate) fn get(shop: &Shop, raw_id: &str) -> Result<Response<Body>, ApiError> {
+pub(crate) async fn get(shop: &Shop, raw_id: &str) -> Result<Response<Body>, ApiError> {
+    let _catalog = shop.catalog.read().await;
     let id = match validate::integer::<i64>(raw_id) {
         Ok(id) => id,
         Err(error) => {

@@ -11,9 +11,13 @@ use crate::Variant;
 /// The longest search term, in characters.
 const MAX_TERM: usize = 100;
 
-/// Products whose name contains `q`, ignoring case. The buggy variant pastes `q` into SQL
-/// (a quote breaks it) and trips over an empty term, answering both with leaky 500s.
-pub(crate) fn search(shop: &Shop, raw_query: Option<&str>) -> Result<Response<Body>, ApiError> {
+/// Products whose name contains `q`, ignoring case, read under the catalog lock (shared).
+/// The buggy variant pastes `q` into SQL (a quote breaks it) and trips over an empty term,
+/// answering both with leaky 500s.
+pub(crate) async fn search(
+    shop: &Shop,
+    raw_query: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
     let term = query::param(raw_query, "q").map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let term = match term {
         Some(term) if !term.is_empty() => term,
@@ -37,6 +41,7 @@ pub(crate) fn search(shop: &Shop, raw_query: Option<&str>) -> Result<Response<Bo
         )));
     }
     let needle = term.to_lowercase();
+    let _catalog = shop.catalog.read().await;
     let found: Vec<ProductView> = shop
         .products()
         .iter()

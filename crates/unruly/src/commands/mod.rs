@@ -5,6 +5,7 @@ mod demo;
 mod explore;
 mod init;
 mod load;
+mod proxy;
 mod run;
 
 use crate::cli::{Cli, Command};
@@ -23,6 +24,7 @@ pub fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explore(args) => explore::execute(args),
         Command::Init(args) => init::execute(args),
         Command::Demo(args) => demo::execute(args),
+        Command::Proxy(args) => proxy::execute(args),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod behaviours;
 mod crowds;
+mod dependencies;
 mod races;
 mod spike;
 
@@ -135,8 +136,12 @@ pub(crate) struct Explorer<'s> {
     started_at: SystemTime,
     inputs_until: Instant,
     explore_until: Instant,
+    /// The end of the dependency experiments (after the behaviours).
+    dependencies_until: Instant,
     until: Instant,
     state: RefCell<State>,
+    /// The fault proxies in front of the dependencies.
+    proxies: Option<unruly_faults::Proxies>,
 }
 
 impl<'s> Explorer<'s> {
@@ -146,9 +151,13 @@ impl<'s> Explorer<'s> {
         selected: Vec<usize>,
         endpoint: Endpoint,
         cancel: CancellationToken,
+        proxies: Option<unruly_faults::Proxies>,
     ) -> Result<Self, ExploreError> {
         let generator = CaseGenerator::new(spec)?;
         let judge = Judge::new(spec, Conformance::new(spec)?);
+        // The dependency experiments take their time on top of the duration.
+        let experiments_time =
+            dependencies::TIME_PER_DEPENDENCY * options.dependencies.len() as u32;
         let start = Instant::now();
         let state = State {
             tallies: spec
@@ -190,8 +199,10 @@ impl<'s> Explorer<'s> {
                     EXPLORE_SHARE
                 }),
             explore_until: start + options.duration.mul_f64(EXPLORE_SHARE),
-            until: start + options.duration,
+            dependencies_until: start + options.duration.mul_f64(EXPLORE_SHARE) + experiments_time,
+            until: start + options.duration + experiments_time,
             state: RefCell::new(state),
+            proxies,
         })
     }
 
@@ -366,6 +377,7 @@ impl<'s> Explorer<'s> {
         if self.options.behaviours {
             self.behaviours().await;
         }
+        self.dependencies().await;
     }
 
     /// Random cases until the time is up (or `--max-cases` is reached): a

@@ -64,6 +64,57 @@ pub struct ExploreOptions {
     /// Apply the unruly users' behaviours after the input passes: repeated
     /// submissions, bursts, refresh storms, slow clients and a traffic spike.
     pub behaviours: bool,
+    /// Dependencies to put behind fault proxies and fail one after another (down,
+    /// resets, 503s, a bandwidth squeeze, slow); each adds about 20 s to the duration.
+    pub dependencies: Vec<Dependency>,
+}
+
+/// A dependency of the target: the target is configured to call `listen`, where a fault
+/// proxy stands and forwards to `upstream`, the real dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// A name for it, e.g. `payments`.
+    pub name: String,
+    /// Where the proxy listens (`host:port`): what the target calls.
+    pub listen: String,
+    /// Where the dependency really is (`host:port`).
+    pub upstream: String,
+}
+
+impl Dependency {
+    /// Parses `NAME=LISTEN@UPSTREAM`, e.g. `payments=127.0.0.1:7001@127.0.0.1:7000`.
+    pub fn parse(text: &str) -> Result<Dependency, String> {
+        let expected = "expected NAME=LISTEN@UPSTREAM, e.g. payments=127.0.0.1:7001@127.0.0.1:7000";
+        let (name, addresses) = text
+            .split_once('=')
+            .ok_or_else(|| format!("no `=` in `{text}`: {expected}"))?;
+        let (listen, upstream) = addresses
+            .split_once('@')
+            .ok_or_else(|| format!("no `@` in `{text}`: {expected}"))?;
+        let address = |what: &str, value: &str| -> Result<String, String> {
+            match value.rsplit_once(':') {
+                Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+                    Ok(value.to_owned())
+                }
+                _ => Err(format!("{what} `{value}` is not host:port: {expected}")),
+            }
+        };
+        let name = name.trim();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(format!(
+                "name `{name}` must be letters, digits, `_` or `-`: {expected}"
+            ));
+        }
+        Ok(Dependency {
+            name: name.to_owned(),
+            listen: address("LISTEN", listen.trim())?,
+            upstream: address("UPSTREAM", upstream.trim())?,
+        })
+    }
 }
 
 impl ExploreOptions {
@@ -82,6 +133,7 @@ impl ExploreOptions {
             timeout: Duration::from_secs(10),
             health: None,
             behaviours: true,
+            dependencies: Vec::new(),
         }
     }
 }
@@ -149,6 +201,14 @@ pub enum ExploreError {
     /// The runtime could not start.
     #[error("cannot start the explorer: {0}")]
     Runtime(#[from] std::io::Error),
+    /// A dependency's fault proxy could not start (its listen address taken, say).
+    #[error("--dependency {name}: {error}")]
+    Dependency {
+        /// The dependency's name.
+        name: String,
+        /// Why.
+        error: String,
+    },
 }
 
 /// Explores every operation of `spec` on `options.target`, calling
@@ -164,12 +224,38 @@ pub fn explore(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let proxies = start_proxies(runtime.handle(), options)?;
     runtime.block_on(async {
         let mut endpoint = Endpoint::resolve(&options.target, options.insecure)?;
         endpoint.preflight(Duration::from_secs(3)).await?;
-        let explorer = explorer::Explorer::new(spec, options, selected, endpoint, cancel)?;
+        let explorer = explorer::Explorer::new(spec, options, selected, endpoint, cancel, proxies)?;
         Ok(explorer.run(on_progress).await)
     })
+}
+
+/// A fault proxy per dependency, on the explorer's runtime; `None` without dependencies.
+fn start_proxies(
+    runtime: &tokio::runtime::Handle,
+    options: &ExploreOptions,
+) -> Result<Option<unruly_faults::Proxies>, ExploreError> {
+    if options.dependencies.is_empty() {
+        return Ok(None);
+    }
+    let proxies = unruly_faults::Proxies::new(runtime.clone(), options.seed);
+    for dependency in &options.dependencies {
+        proxies
+            .create(unruly_faults::ProxySpec {
+                name: dependency.name.clone(),
+                listen: dependency.listen.clone(),
+                upstream: dependency.upstream.clone(),
+                enabled: true,
+            })
+            .map_err(|error| ExploreError::Dependency {
+                name: dependency.name.clone(),
+                error: error.error,
+            })?;
+    }
+    Ok(Some(proxies))
 }
 
 /// The indices of the operations to explore, in spec order.

@@ -210,10 +210,13 @@ impl Body for FaultyBody {
         context: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         if self.remaining == Some(0) {
+            // Cut: the body ends here, short of what the head announced. Ending it (rather
+            // than failing it) lets hyper send what it holds; the connection then closes,
+            // or is reset when the downstream pump reads the flag.
             if let Some(reset) = &self.reset_on_cut {
                 reset.store(true, Ordering::Relaxed);
             }
-            return Poll::Ready(Some(Err(Box::new(Cut))));
+            return Poll::Ready(None);
         }
         let frame = match Pin::new(&mut self.inner).poll_frame(context) {
             Poll::Pending => return Poll::Pending,
@@ -225,8 +228,11 @@ impl Body for FaultyBody {
         let frame = match frame.into_data() {
             Ok(mut data) => {
                 if let Some(remaining) = self.remaining {
-                    if data.len() as u64 > remaining {
+                    if data.len() as u64 >= remaining {
                         data.truncate(remaining as usize);
+                        if let Some(reset) = &self.reset_on_cut {
+                            reset.store(true, Ordering::Relaxed);
+                        }
                     }
                     self.remaining = Some(remaining - data.len() as u64);
                 }
@@ -241,7 +247,7 @@ impl Body for FaultyBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.remaining == Some(0) || self.inner.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {

@@ -244,7 +244,7 @@ async fn pump<W: AsyncWrite + Unpin>(
             if wake > Instant::now() {
                 tokio::select! {
                     _ = ended(&mut watching) => return,
-                    _ = sleep_until(wake) => {}
+                    _ = sleep_precisely_until(wake) => {}
                 }
             }
             let written = tokio::select! {
@@ -552,6 +552,21 @@ impl AsyncWrite for QuietWriteHalf {
             Some(half) => std::pin::Pin::new(half).poll_shutdown(context),
             None => std::task::Poll::Ready(Ok(())),
         }
+    }
+}
+
+/// How much later than asked tokio's timer may fire: it ticks every millisecond and rounds
+/// deadlines up.
+const TIMER_SLACK: Duration = Duration::from_millis(1);
+
+/// Sleeps until `deadline`, aiming a timer tick early so that a 100 ms latency is 100 ms
+/// and not 101.5, then yielding through what is left if the timer fired early.
+async fn sleep_precisely_until(deadline: Instant) {
+    if let Some(early) = deadline.checked_sub(TIMER_SLACK) {
+        sleep_until(early).await;
+    }
+    while Instant::now() < deadline {
+        tokio::task::yield_now().await;
     }
 }
 

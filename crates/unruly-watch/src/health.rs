@@ -50,6 +50,8 @@ pub struct HealthLog {
     failed_total: u64,
     /// Failures per label of what was running.
     failed_during: std::collections::HashMap<String, u64>,
+    /// Probes per label of what was running.
+    probed_during: std::collections::HashMap<String, u64>,
 }
 
 /// Failures kept with their details (the rest are only counted).
@@ -65,12 +67,29 @@ impl HealthLog {
             failures: Vec::new(),
             failed_total: 0,
             failed_during: std::collections::HashMap::new(),
+            probed_during: std::collections::HashMap::new(),
         }
+    }
+
+    /// The path probed.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Failed probes and probes while `label` ran.
+    pub fn during(&self, label: &str) -> (u64, u64) {
+        (
+            self.failed_during.get(label).copied().unwrap_or(0),
+            self.probed_during.get(label).copied().unwrap_or(0),
+        )
     }
 
     /// Records one probe's outcome; `during` says what was running then.
     pub fn add(&mut self, at_s: f64, failure: Option<String>, during: Option<String>) {
         self.probes += 1;
+        if let Some(label) = &during {
+            *self.probed_during.entry(label.clone()).or_default() += 1;
+        }
         if let Some(what) = failure {
             self.failed_total += 1;
             if let Some(label) = &during {

@@ -176,6 +176,13 @@ pub struct ExploreArgs {
     /// clients, a traffic spike).
     #[arg(long)]
     pub no_behaviours: bool,
+    /// A dependency of the target to fail on purpose, NAME=LISTEN@UPSTREAM (repeatable):
+    /// a fault proxy listens on LISTEN (where the target must be configured to call it)
+    /// and forwards to UPSTREAM; it is then taken down, made to reset, answer 503,
+    /// squeezed and slowed, one after another (about 20 s each dependency, on top of
+    /// --duration), and operations that break with it are `dependency_cascade`.
+    #[arg(long = "dependency", value_name = "NAME=LISTEN@UPSTREAM")]
+    pub dependencies: Vec<String>,
     /// Accept any TLS certificate.
     #[arg(short = 'k', long)]
     pub insecure: bool,
@@ -220,6 +227,11 @@ pub struct DemoArgs {
     /// until Ctrl-C, to point `unruly run` or other tools at it.
     #[arg(long, value_name = "ADDR")]
     pub serve: Option<std::net::SocketAddr>,
+    /// With --serve: the shop calls its shipping dependency through this loopback
+    /// address (where `unruly explore --dependency` or `unruly proxy` puts a fault proxy)
+    /// instead of calling its embedded stub directly; the stub's address is printed.
+    #[arg(long, value_name = "ADDR", requires = "serve")]
+    pub shipping_via: Option<std::net::SocketAddr>,
     /// No live progress.
     #[arg(short = 'q', long)]
     pub quiet: bool,

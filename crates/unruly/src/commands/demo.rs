@@ -8,10 +8,11 @@ use crate::output::ReportDir;
 use crate::progress::Progress;
 use crate::Rehearsal;
 use anyhow::Context;
+use std::net::SocketAddr;
 use std::time::Duration;
 use unruly_core::FindingKind;
-use unruly_demo::{DemoHandle, Variant};
-use unruly_explore::ExploreOptions;
+use unruly_demo::{DemoHandle, DemoOptions, DependencyStub, Variant};
+use unruly_explore::{Dependency, ExploreOptions};
 
 /// How long the demo's exploration may take at most.
 const EXPLORE_DURATION: Duration = Duration::from_secs(30);
@@ -26,9 +27,25 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         Variant::Buggy
     };
     if let Some(addr) = args.serve {
-        return serve(addr, variant);
+        return serve(addr, variant, args.shipping_via);
     }
-    let demo = DemoHandle::start(variant).context("cannot start the demo service")?;
+    // The shop calls its shipping dependency through a fault proxy that the exploration
+    // starts on a free loopback port, in front of the embedded stub.
+    let stub = DependencyStub::start().context("cannot start the demo's shipping stub")?;
+    let shipping_via =
+        free_loopback_port().context("no free loopback port for the shipping proxy")?;
+    let demo = DemoHandle::start_with(
+        variant,
+        DemoOptions {
+            shipping: Some(shipping_via),
+        },
+    )
+    .context("cannot start the demo service")?;
+    let shipping = Dependency {
+        name: "shipping".to_owned(),
+        listen: shipping_via.to_string(),
+        upstream: stub.addr().to_string(),
+    };
     eprintln!(
         "demo service ({}) listening on {}; its OpenAPI document is at {}/openapi.json",
         if args.correct {
@@ -40,7 +57,7 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         demo.base_url()
     );
     let interrupt = crate::interrupt::on_ctrl_c();
-    let explored = explore(&demo, &args, interrupt.clone())?;
+    let explored = explore(&demo, shipping, &args, interrupt.clone())?;
     if explored.report.interrupted {
         demo.stop();
         return Ok(ExitCode::Interrupted);
@@ -59,6 +76,7 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     });
     progress.finish();
     demo.stop();
+    stub.stop();
     let mut rehearsal = loaded?;
     // One report: the exploration's findings first, then those only the load
     // found (a bug both saw is reported once, with the shrunk input).
@@ -103,6 +121,7 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
 /// defaults as `unruly explore`.
 fn explore(
     demo: &DemoHandle,
+    shipping: Dependency,
     args: &DemoArgs,
     interrupt: unruly_engine::CancellationToken,
 ) -> anyhow::Result<Rehearsal> {
@@ -112,6 +131,7 @@ fn explore(
     })?;
     let options = ExploreOptions {
         duration: EXPLORE_DURATION,
+        dependencies: vec![shipping],
         ..ExploreOptions::new(demo.base_url())
     };
     let mut report_dir = ReportDir::create(&args.report_dir.join("explore"))?;
@@ -120,13 +140,39 @@ fn explore(
     Ok(explored)
 }
 
-/// Serves the demo service on `addr` (loopback only) until Ctrl-C.
-fn serve(addr: std::net::SocketAddr, variant: Variant) -> anyhow::Result<ExitCode> {
+/// A loopback port free now, for a listener started a moment later.
+fn free_loopback_port() -> std::io::Result<SocketAddr> {
+    std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()
+}
+
+/// Serves the demo service on `addr` (loopback only) until Ctrl-C; with `shipping_via`,
+/// the shop calls its shipping stub through that address.
+fn serve(
+    addr: SocketAddr,
+    variant: Variant,
+    shipping_via: Option<SocketAddr>,
+) -> anyhow::Result<ExitCode> {
     if !addr.ip().is_loopback() {
         anyhow::bail!(
             "--serve {addr}: the demo service listens on loopback only (127.0.0.0/8 or [::1])"
         );
     }
+    if let Some(via) = shipping_via.filter(|via| !via.ip().is_loopback()) {
+        anyhow::bail!("--shipping-via {via}: expected a loopback address (127.0.0.0/8 or [::1])");
+    }
+    let stub = match shipping_via {
+        Some(via) => {
+            let stub = DependencyStub::start().context("cannot start the demo's shipping stub")?;
+            eprintln!(
+                "shipping stub on {}; the shop calls it through {via}, e.g. \
+                 unruly explore --dependency shipping={via}@{}",
+                stub.addr(),
+                stub.addr()
+            );
+            Some(stub)
+        }
+        None => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -142,9 +188,13 @@ fn serve(addr: std::net::SocketAddr, variant: Variant) -> anyhow::Result<ExitCod
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        unruly_demo::serve(listener, variant, shutdown)
+        let options = DemoOptions {
+            shipping: shipping_via,
+        };
+        unruly_demo::serve_with(listener, variant, options, shutdown)
             .await
             .context("the demo service failed")
     })?;
+    drop(stub);
     Ok(ExitCode::Clean)
 }

@@ -79,6 +79,25 @@ pub(crate) fn options(args: &ExploreArgs) -> anyhow::Result<ExploreOptions> {
             bail!("--health {path}: expected a path on the target, e.g. --health /healthz");
         }
     }
+    let dependencies = args
+        .dependencies
+        .iter()
+        .map(|raw| {
+            unruly_explore::Dependency::parse(raw)
+                .map_err(|reason| anyhow!("--dependency {raw}: {reason}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for (index, dependency) in dependencies.iter().enumerate() {
+        if dependencies[..index]
+            .iter()
+            .any(|other| other.name == dependency.name)
+        {
+            bail!(
+                "--dependency {}: the name is given twice; give each dependency its own name",
+                dependency.name
+            );
+        }
+    }
     Ok(ExploreOptions {
         health: args.health.clone(),
         target,
@@ -91,6 +110,7 @@ pub(crate) fn options(args: &ExploreArgs) -> anyhow::Result<ExploreOptions> {
         concurrency: args.concurrency,
         timeout,
         behaviours: !args.no_behaviours,
+        dependencies,
     })
 }
 

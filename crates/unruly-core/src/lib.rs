@@ -10,6 +10,7 @@ pub mod api;
 pub mod behaviour;
 pub mod event;
 pub mod expectation;
+pub mod fault;
 pub mod finding;
 pub mod firing;
 pub mod outcome;
@@ -28,6 +29,7 @@ pub use behaviour::{
 };
 pub use event::Event;
 pub use expectation::{Evaluation, Expectation, ExpectationError};
+pub use fault::{DependencyProxy, FaultAction, FaultWindow, ScheduledFault};
 pub use finding::{Evidence, Finding, FindingKind, Severity};
 pub use firing::{
     CrowdSeen, Exchange, Firing, HealthSeen, HealthTally, InvariantRead, Seen, StormSeen,

@@ -33,6 +33,10 @@ pub struct Plan {
     /// Unruly behaviours (bursts, double submits, refresh storms, slow
     /// clients) fired on their schedules alongside the workload.
     pub behaviours: Vec<Behaviour>,
+    /// Dependencies put behind fault proxies for the run.
+    pub dependencies: Vec<crate::DependencyProxy>,
+    /// Faults put on those proxies on their schedules.
+    pub faults: Vec<crate::ScheduledFault>,
 }
 
 /// The service under test.

@@ -41,6 +41,9 @@ pub struct Report {
     pub stats: Stats,
     /// Per-second aggregates, in order.
     pub timeline: Vec<Window>,
+    /// When each scheduled fault of the scenario was on (absent without faults).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<crate::FaultWindow>,
 }
 
 /// The settings of a run, for the record.

@@ -148,7 +148,12 @@ async fn relay<UR, UW>(
             ),
         )
     };
-    let ending = supervise(context, fate, pumps).await;
+    let mut ending = supervise(context, fate, pumps).await;
+    if ends.reset_on_close.load(Ordering::Relaxed) {
+        // The HTTP side cut a body to reset it: however the pumps ended (the client's
+        // side may have failed first), the client gets the reset.
+        ending = Fate::Reset;
+    }
     if ending == Fate::Reset {
         let _ = ends.client_socket.set_linger(Some(Duration::ZERO));
     }

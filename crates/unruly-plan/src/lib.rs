@@ -20,6 +20,7 @@ pub mod assumption;
 mod behaviour;
 pub mod duration;
 mod error;
+mod fault;
 mod import;
 pub mod load_options;
 mod openapi;

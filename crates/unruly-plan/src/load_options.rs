@@ -309,5 +309,7 @@ pub fn plan_from_load_options(o: &LoadOptions) -> Result<Plan, FlagError> {
         insecure: o.insecure,
         assumptions,
         behaviours: Vec::new(),
+        dependencies: Vec::new(),
+        faults: Vec::new(),
     })
 }

@@ -98,6 +98,7 @@
 use crate::assumption::parse_located;
 use crate::behaviour::read_behaviours;
 use crate::error::{PlanError, PlanErrors};
+use crate::fault::{read_dependencies, read_faults};
 use crate::position::line_col;
 use crate::toml_view::{to_json, Ctx, Entry, Fields};
 use crate::url::target_base_url;
@@ -122,6 +123,8 @@ const TOP_KEYS: &[&str] = &[
     "assumption",
     "assumptions",
     "behaviour",
+    "dependency",
+    "fault",
 ];
 const TARGET_KEYS: &[&str] = &["url", "timeout", "insecure", "headers", "health"];
 const OPERATION_KEYS: &[&str] = &[
@@ -260,6 +263,8 @@ fn read_plan(ctx: &mut Ctx<'_>, root: &toml_edit::Table) -> Option<Plan> {
         }
     }
     let behaviour_e = top.take("behaviour");
+    let dependency_e = top.take("dependency");
+    let fault_e = top.take("fault");
     top.finish(ctx, TOP_KEYS);
 
     check_operation_set(ctx, &operations);
@@ -274,6 +279,27 @@ fn read_plan(ctx: &mut Ctx<'_>, root: &toml_edit::Table) -> Option<Plan> {
             let list = ctx.tables(e, "[[behaviour]]");
             let run_end = workload.as_ref().and_then(|w| w.stop.duration());
             read_behaviours(ctx, list, names.as_deref(), run_end)
+        }
+    };
+
+    let dependencies = match &dependency_e {
+        None => Some(Vec::new()),
+        Some(e) => {
+            let list = ctx.tables(e, "[[dependency]]");
+            read_dependencies(ctx, list)
+        }
+    };
+    let faults = match &fault_e {
+        None => Some(Vec::new()),
+        Some(e) => {
+            let list = ctx.tables(e, "[[fault]]");
+            let names: Vec<String> = dependencies
+                .iter()
+                .flatten()
+                .map(|d| d.name.clone())
+                .collect();
+            let run_end = workload.as_ref().and_then(|w| w.stop.duration());
+            read_faults(ctx, list, &names, run_end)
         }
     };
 
@@ -301,6 +327,8 @@ fn read_plan(ctx: &mut Ctx<'_>, root: &toml_edit::Table) -> Option<Plan> {
         insecure: target.insecure,
         assumptions: assumptions.into_iter().collect::<Option<Vec<_>>>()?,
         behaviours: behaviours?,
+        dependencies: dependencies?,
+        faults: faults?,
     })
 }
 

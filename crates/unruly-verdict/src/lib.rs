@@ -17,6 +17,7 @@
 
 mod assumptions;
 mod behaviours;
+mod cascades;
 mod conformance;
 mod curl;
 mod evidence;
@@ -27,6 +28,7 @@ mod redact;
 
 pub use assumptions::check_assumptions;
 pub use behaviours::{judge_behaviours, BehaviourVerdict};
+pub use cascades::judge_faults;
 pub use conformance::{accepted_invalid_input, slow_response, Conformance, ConformanceError};
 pub use curl::{curl_command, shell_quote};
 pub use findings::{findings_from_samples, observe, observe_with_echo, Observation};

@@ -55,6 +55,7 @@ pub fn explore(
         findings: result.findings,
         stats: result.stats,
         timeline: Vec::new(),
+        faults: Vec::new(),
     };
     for finding in &report.findings {
         on_event(&Event::Finding(finding.clone()));

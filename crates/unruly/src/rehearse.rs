@@ -7,6 +7,19 @@ use unruly_engine::behaviour::ScenarioBehaviours;
 use unruly_engine::{CancellationToken, EngineError, Progress, RunResult};
 use unruly_watch::{HealthOutcome, HealthWatch};
 
+use crate::faults::{first_on, DependencyError, FaultSchedule};
+
+/// Why a rehearsal could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RehearseError {
+    /// The target is unusable or unreachable.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A dependency's fault proxy could not start.
+    #[error(transparent)]
+    Dependency(#[from] DependencyError),
+}
+
 /// A finished (or interrupted) rehearsal.
 #[derive(Debug, Clone)]
 pub struct Rehearsal {
@@ -36,11 +49,16 @@ pub fn rehearse(
     command: &str,
     interrupt: CancellationToken,
     mut on_event: impl FnMut(&Event),
-) -> Result<Rehearsal, EngineError> {
-    let watchers = Watchers::spawn(plan, &interrupt)?;
+) -> Result<Rehearsal, RehearseError> {
+    let faults = FaultSchedule::start(plan)?;
+    let watchers = Watchers::spawn(plan, &interrupt, faults.as_ref())?;
     let result = unruly_engine::run(plan, interrupt, |progress| match progress {
         Progress::Started { at } => {
-            watchers.begin(Instant::now());
+            let start = Instant::now();
+            watchers.begin(start);
+            if let Some(faults) = &faults {
+                faults.begin(start);
+            }
             on_event(&Event::Start {
                 target: plan.target.base_url.clone(),
                 started_at: rfc3339(at),
@@ -49,7 +67,8 @@ pub fn rehearse(
         }
         Progress::Window(window) => on_event(&Event::Window(window.clone())),
     })?;
-    let watched = watchers.finish();
+    let mut watched = watchers.finish();
+    watched.faults = faults.map(FaultSchedule::finish).unwrap_or_default();
     let report = build_report(plan, command, result, watched);
     for finding in &report.findings {
         on_event(&Event::Finding(finding.clone()));
@@ -72,12 +91,17 @@ struct Watchers {
 struct Watched {
     firings: Vec<Firing>,
     health: Option<HealthOutcome>,
+    faults: Vec<unruly_core::FaultWindow>,
 }
 
 impl Watchers {
     /// Prepares both (checking first that the target answers, as the load
     /// will); neither sends anything before [`Watchers::begin`].
-    fn spawn(plan: &Plan, interrupt: &CancellationToken) -> Result<Self, EngineError> {
+    fn spawn(
+        plan: &Plan,
+        interrupt: &CancellationToken,
+        faults: Option<&FaultSchedule>,
+    ) -> Result<Self, EngineError> {
         if plan.behaviours.is_empty() && plan.target.health.is_none() {
             return Ok(Self {
                 behaviours: None,
@@ -89,11 +113,16 @@ impl Watchers {
         let health = match &plan.target.health {
             Some(path) => {
                 let running = behaviours.now_running();
+                let faults_on = faults.map(FaultSchedule::now_on);
                 Some(HealthWatch::spawn(
                     endpoint,
                     path.clone(),
                     Vec::new(),
-                    move || running.current(),
+                    move || {
+                        running
+                            .current()
+                            .or_else(|| faults_on.as_deref().and_then(first_on))
+                    },
                 )?)
             }
             None => None,
@@ -123,6 +152,7 @@ impl Watchers {
         Watched {
             firings,
             health: self.health.and_then(HealthWatch::finish),
+            faults: Vec::new(),
         }
     }
 }
@@ -138,6 +168,12 @@ fn build_report(plan: &Plan, command: &str, result: RunResult, watched: Watched)
         findings.len() + 1,
     );
     findings.extend(verdict.findings);
+    findings.extend(unruly_verdict::judge_faults(
+        &watched.faults,
+        &result.timeline,
+        plan.seed,
+        findings.len() + 1,
+    ));
     if let Some(mut health) = watched.health {
         for name in &verdict.explained {
             health.log.explain(name);
@@ -162,6 +198,7 @@ fn build_report(plan: &Plan, command: &str, result: RunResult, watched: Watched)
         findings,
         stats: result.stats,
         timeline: result.timeline,
+        faults: watched.faults,
     }
 }
 

@@ -174,6 +174,8 @@ fn bad_dependency_values_are_exit_2_naming_the_flag() {
     let taken = taken.local_addr().expect("addr");
     let demo = DemoHandle::start(Variant::Correct).expect("the demo starts");
     let target = demo.base_url();
+    let dir = temp_dir("dependency-bad-input");
+    let report_dir = format!("--report-dir={}", dir.display());
     let duplicate = format!("--dependency=a=127.0.0.1:{}@127.0.0.1:1", closed_port());
     for (value, expected) in [
         ("shipping", "expected NAME=LISTEN@UPSTREAM".to_owned()),
@@ -199,6 +201,7 @@ fn bad_dependency_values_are_exit_2_naming_the_flag() {
             &target,
             "-d",
             "1s",
+            &report_dir,
             &flag,
         ]);
         assert_eq!(output.status.code(), Some(2), "{value}: {}", text(&output));
@@ -216,6 +219,7 @@ fn bad_dependency_values_are_exit_2_naming_the_flag() {
         &target,
         "-d",
         "1s",
+        &report_dir,
         &duplicate,
         &duplicate,
     ]);
@@ -225,4 +229,157 @@ fn bad_dependency_values_are_exit_2_naming_the_flag() {
         "{}",
         text(&output)
     );
+}
+
+/// A scenario with the shop's shipping behind a `[[dependency]]` proxy, a latency fault
+/// from 2 s to 5 s, and a steady open-model load (100 requests/s whatever the target
+/// does) on the product list and the quotes.
+fn scenario(target: &str, listen: &str, upstream: &str) -> String {
+    format!(
+        r#"
+[target]
+url = "{target}"
+timeout = "3s"
+
+[[operation]]
+name = "list"
+path = "/products"
+
+[[operation]]
+name = "quote"
+path = "/products/1/shipping"
+
+[workload]
+model = "open"
+connections = 200
+
+[[workload.stage]]
+rate = 100
+duration = "7s"
+
+[[dependency]]
+name = "shipping"
+listen = "{listen}"
+upstream = "{upstream}"
+
+[[fault]]
+dependency = "shipping"
+at = "2s"
+for = "3s"
+type = "latency"
+attributes = {{ latency = 5000 }}
+"#
+    )
+}
+
+fn run_scenario(variant: Variant, name: &str) -> (serde_json::Value, String) {
+    let stub = DependencyStub::start().expect("the shipping stub starts");
+    let listen = format!("127.0.0.1:{}", closed_port());
+    let demo = DemoHandle::start_with(
+        variant,
+        DemoOptions {
+            shipping: Some(listen.parse().expect("an address")),
+        },
+    )
+    .expect("the demo starts");
+    let dir = temp_dir(name);
+    let file = dir.join("scenario.toml");
+    std::fs::write(
+        &file,
+        scenario(&demo.base_url(), &listen, &stub.addr().to_string()),
+    )
+    .expect("write");
+    let (output, _) = run(&[
+        "run",
+        file.to_str().expect("UTF-8"),
+        "-q",
+        "--report-dir",
+        dir.to_str().expect("UTF-8"),
+    ]);
+    let report = std::fs::read_to_string(dir.join("report.json"))
+        .unwrap_or_else(|error| panic!("no report.json ({error}): {}", text(&output)));
+    (serde_json::from_str(&report).expect("JSON"), text(&output))
+}
+
+#[test]
+fn a_scheduled_fault_in_a_scenario_shows_the_cascade_and_its_window() {
+    let (report, output) = run_scenario(Variant::Buggy, "scenario-fault-buggy");
+    let windows = report["faults"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no faults in the report: {output}"));
+    assert_eq!(windows.len(), 1, "{output}");
+    let window = &windows[0];
+    assert_eq!(window["name"], "shipping latency");
+    let (start, end) = (
+        window["start_s"].as_f64().unwrap(),
+        window["end_s"].as_f64().unwrap(),
+    );
+    assert!(
+        (1.9..2.5).contains(&start) && (4.9..5.5).contains(&end),
+        "{window}"
+    );
+    let found = cascades(&report);
+    assert!(
+        found.iter().any(|finding| finding["operation"] == "list"),
+        "the product list broke with shipping: {found:#?}\n{output}"
+    );
+
+    let (report, output) = run_scenario(Variant::Correct, "scenario-fault-correct");
+    assert!(
+        cascades(&report).is_empty(),
+        "{:#?}\n{output}",
+        cascades(&report)
+    );
+}
+
+#[test]
+fn bad_faults_in_a_scenario_are_exit_2_at_their_place() {
+    let dir = temp_dir("scenario-fault-bad");
+    let base = scenario("http://127.0.0.1:9", "127.0.0.1:7001", "127.0.0.1:7000");
+    for (from, to, expected) in [
+        (
+            "type = \"latency\"",
+            "type = \"latncy\"",
+            "did you mean \"latency\"",
+        ),
+        (
+            "dependency = \"shipping\"\nat",
+            "dependency = \"billing\"\nat",
+            "no [[dependency]] is named \"billing\"",
+        ),
+        ("for = \"3s\"\n", "", "[[fault]] has no `for`"),
+        (
+            "attributes = { latency = 5000 }",
+            "attributes = { latency = -5 }",
+            "attribute latency must be a non-negative integer",
+        ),
+        (
+            "upstream = \"127.0.0.1:7000\"",
+            "upstream = \"nowhere\"",
+            "\"nowhere\" is not valid",
+        ),
+    ] {
+        let text = base.replacen(from, to, 1);
+        assert_ne!(text, base, "{from}");
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, &text).expect("write");
+        let (output, _) = run(&[
+            "run",
+            file.to_str().expect("UTF-8"),
+            "-q",
+            "--report-dir",
+            dir.to_str().expect("UTF-8"),
+        ]);
+        assert_eq!(output.status.code(), Some(2), "{}", text_of(&output));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(expected),
+            "expected `{expected}` in {stderr}"
+        );
+        assert!(stderr.contains("bad.toml:"), "the place is named: {stderr}");
+    }
+}
+
+fn text_of(output: &std::process::Output) -> String {
+    text(output)
 }

@@ -740,6 +740,8 @@ mod tests {
             insecure: false,
             assumptions: Vec::new(),
             behaviours,
+            dependencies: Vec::new(),
+            faults: Vec::new(),
         }
     }
 

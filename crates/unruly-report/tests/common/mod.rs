@@ -239,6 +239,7 @@ pub fn sample_report() -> Report {
             missed_arrivals: 12,
         },
         timeline,
+        faults: Vec::new(),
     }
 }
 

@@ -2,10 +2,11 @@
 //! status codes and error bodies, so that Toxiproxy's clients work unchanged. HTTP faults
 //! are an extension under `/proxies/{proxy}/http_faults`.
 
+use crate::body::{bool_field, json_kind, parse_object, string_field};
 use crate::error::ApiError;
 use crate::http_fault::HttpFault;
 use crate::proxies::{Proxies, ProxyInfo, ProxySpec};
-use crate::toxic::{json_kind, parse_object, Toxic};
+use crate::toxic::Toxic;
 use bytes::Bytes;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -275,28 +276,6 @@ pub(crate) fn proxy_spec(
         upstream,
         enabled: bool_field(object, "enabled")?.unwrap_or(true),
     })
-}
-
-fn string_field(object: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(other) => Err(ApiError::bad_body(format!(
-            "{field} must be a string, not {}",
-            json_kind(other)
-        ))),
-    }
-}
-
-fn bool_field(object: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiError> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(flag)) => Ok(Some(*flag)),
-        Some(other) => Err(ApiError::bad_body(format!(
-            "{field} must be true or false, not {}",
-            json_kind(other)
-        ))),
-    }
 }
 
 fn reply(status: StatusCode, body: String, content_type: &'static str) -> Response<Full<Bytes>> {

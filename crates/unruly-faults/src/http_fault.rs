@@ -2,8 +2,8 @@
 //! delay before the response, a body aborted midway, truncated or garbled, each on the
 //! requests matching a method and a path pattern, for a percentage of them.
 
+use crate::body::{integer_field, object_field, parse_object, string_field};
 use crate::error::ApiError;
-use crate::toxic::{json_kind, parse_object};
 use serde_json::{json, Map, Value};
 
 /// What an HTTP fault does to a matching exchange.
@@ -113,19 +113,10 @@ impl HttpFault {
         let object = parse_object(body)?;
         let type_name = object.get("type").and_then(Value::as_str).unwrap_or("");
         let empty = Map::new();
-        let attributes = match object.get("attributes") {
-            None | Some(Value::Null) => &empty,
-            Some(Value::Object(attributes)) => attributes,
-            Some(other) => {
-                return Err(ApiError::bad_body(format!(
-                    "attributes must be an object, not {}",
-                    json_kind(other)
-                )))
-            }
-        };
+        let attributes = object_field(&object, "attributes")?.unwrap_or(&empty);
         let action = match type_name {
             "status" => {
-                let status = integer(attributes, "status")?.unwrap_or(503);
+                let status = integer_field(attributes, "status")?.unwrap_or(503);
                 if !(100..=599).contains(&status) {
                     return Err(ApiError::bad_body(format!(
                         "attribute status must be from 100 to 599, not {status}"
@@ -133,18 +124,18 @@ impl HttpFault {
                 }
                 HttpAction::Status {
                     status: status as u16,
-                    retry_after: integer(attributes, "retry_after")?,
-                    body: text(attributes, "body")?,
+                    retry_after: integer_field(attributes, "retry_after")?,
+                    body: string_field(attributes, "body")?,
                 }
             }
             "delay" => HttpAction::Delay {
-                delay: integer(attributes, "delay")?.unwrap_or(0),
+                delay: integer_field(attributes, "delay")?.unwrap_or(0),
             },
             "abort" => HttpAction::Abort {
-                after_bytes: integer(attributes, "after_bytes")?.unwrap_or(0),
+                after_bytes: integer_field(attributes, "after_bytes")?.unwrap_or(0),
             },
             "truncate" => HttpAction::Truncate {
-                bytes: integer(attributes, "bytes")?.unwrap_or(0),
+                bytes: integer_field(attributes, "bytes")?.unwrap_or(0),
             },
             "garble" => HttpAction::Garble,
             _ => {
@@ -168,9 +159,9 @@ impl HttpFault {
                 }
             },
         };
-        let method = text(&object, "method")?.filter(|method| !method.is_empty());
-        let path = text(&object, "path")?.filter(|path| !path.is_empty());
-        let name = text(&object, "name")?
+        let method = string_field(&object, "method")?.filter(|method| !method.is_empty());
+        let path = string_field(&object, "path")?.filter(|path| !path.is_empty());
+        let name = string_field(&object, "name")?
             .filter(|name| !name.is_empty())
             .unwrap_or_else(|| type_name.to_owned());
         Ok(HttpFault {
@@ -180,26 +171,6 @@ impl HttpFault {
             percent,
             action,
         })
-    }
-}
-
-fn integer(object: &Map<String, Value>, key: &str) -> Result<Option<u64>, ApiError> {
-    match object.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => value.as_u64().map(Some).ok_or_else(|| {
-            ApiError::bad_body(format!("{key} must be a non-negative integer, not {value}"))
-        }),
-    }
-}
-
-fn text(object: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
-    match object.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        Some(other) => Err(ApiError::bad_body(format!(
-            "{key} must be a string, not {}",
-            json_kind(other)
-        ))),
     }
 }
 

@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod body;
 mod config;
 mod error;
 mod faults;

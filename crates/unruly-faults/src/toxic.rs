@@ -1,6 +1,7 @@
 //! Toxics: what a proxy does to the bytes of a connection, with Toxiproxy's names,
 //! attributes and JSON shape, so that its documentation and clients carry over.
 
+use crate::body::{object_field, parse_object};
 use crate::error::ApiError;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -234,7 +235,7 @@ impl Toxic {
             Some(_) => return Err(ApiError::invalid_stream()),
         };
         let toxicity = toxicity_of(&object)?.unwrap_or(1.0);
-        if let Some(attributes) = attributes_of(&object)? {
+        if let Some(attributes) = object_field(&object, "attributes")? {
             kind.merge_attributes(attributes)?;
         }
         let name = match object.get("name") {
@@ -269,7 +270,7 @@ impl Toxic {
         }
         let toxicity = toxicity_of(&object)?;
         let mut kind = self.kind.clone();
-        if let Some(attributes) = attributes_of(&object)? {
+        if let Some(attributes) = object_field(&object, "attributes")? {
             kind.merge_attributes(attributes)?;
         }
         self.kind = kind;
@@ -277,28 +278,6 @@ impl Toxic {
             self.toxicity = toxicity;
         }
         Ok(())
-    }
-}
-
-pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(other) => Err(ApiError::bad_body(format!(
-            "expected a JSON object, found {}",
-            json_kind(&other)
-        ))),
-        Err(error) => Err(ApiError::bad_body(error)),
-    }
-}
-
-pub(crate) fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -311,17 +290,6 @@ fn toxicity_of(object: &Map<String, Value>) -> Result<Option<f64>, ApiError> {
                 "toxicity must be a number from 0 to 1, not {value}"
             ))),
         },
-    }
-}
-
-fn attributes_of(object: &Map<String, Value>) -> Result<Option<&Map<String, Value>>, ApiError> {
-    match object.get("attributes") {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(attributes)) => Ok(Some(attributes)),
-        Some(other) => Err(ApiError::bad_body(format!(
-            "attributes must be an object, not {}",
-            json_kind(other)
-        ))),
     }
 }
 

@@ -14,10 +14,12 @@
 
 mod events;
 mod json;
+mod junit;
 mod schema;
 mod terminal;
 
 pub use events::{EventsWriter, EVENTS_FILE};
 pub use json::{render_load_json, write_report_json, REPORT_FILE};
+pub use junit::{render_junit, write_junit_xml, JUNIT_FILE};
 pub use schema::report_schema;
 pub use terminal::{render_terminal, sanitize, TerminalStyle};

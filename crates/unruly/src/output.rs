@@ -41,8 +41,10 @@ impl ReportDir {
         }
     }
 
-    /// Writes report.json; returns its path.
+    /// Writes report.json and junit.xml; returns report.json's path.
     pub fn write_report(&self, report: &Report) -> anyhow::Result<PathBuf> {
+        unruly_report::write_junit_xml(report, &self.dir)
+            .with_context(|| format!("cannot write junit.xml in {}", self.dir.display()))?;
         unruly_report::write_report_json(report, &self.dir)
             .with_context(|| format!("cannot write report.json in {}", self.dir.display()))
     }

@@ -18,7 +18,9 @@ struct Explored {
     output: String,
 }
 
-fn explore_with_shipping(variant: Variant, name: &str) -> Explored {
+/// The demo shop calling its shipping stub through `listen`, a free loopback port where
+/// a fault proxy is to stand.
+fn shop_with_shipping(variant: Variant) -> (DemoHandle, DependencyStub, String) {
     let stub = DependencyStub::start().expect("the shipping stub starts");
     let listen = format!("127.0.0.1:{}", closed_port());
     let demo = DemoHandle::start_with(
@@ -28,6 +30,11 @@ fn explore_with_shipping(variant: Variant, name: &str) -> Explored {
         },
     )
     .expect("the demo starts");
+    (demo, stub, listen)
+}
+
+fn explore_with_shipping(variant: Variant, name: &str) -> Explored {
+    let (demo, stub, listen) = shop_with_shipping(variant);
     let dir = temp_dir(name);
     let target = demo.base_url();
     let dependency = format!("shipping={listen}@{}", stub.addr());
@@ -273,15 +280,7 @@ attributes = {{ latency = 5000 }}
 }
 
 fn run_scenario(variant: Variant, name: &str) -> (serde_json::Value, String) {
-    let stub = DependencyStub::start().expect("the shipping stub starts");
-    let listen = format!("127.0.0.1:{}", closed_port());
-    let demo = DemoHandle::start_with(
-        variant,
-        DemoOptions {
-            shipping: Some(listen.parse().expect("an address")),
-        },
-    )
-    .expect("the demo starts");
+    let (demo, stub, listen) = shop_with_shipping(variant);
     let dir = temp_dir(name);
     let file = dir.join("scenario.toml");
     std::fs::write(

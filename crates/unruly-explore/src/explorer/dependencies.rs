@@ -72,10 +72,7 @@ impl Experiment {
         let toxic = |json: &str| Toxic::from_json(json.as_bytes());
         match self {
             Experiment::Down => proxies.update(name, None, None, Some(false)).map(|_| ()),
-            Experiment::Resets => proxies
-                .add_toxic(name, toxic(&self.fault_body())?)
-                .map(|_| ()),
-            Experiment::Squeeze | Experiment::Slow => proxies
+            Experiment::Resets | Experiment::Squeeze | Experiment::Slow => proxies
                 .add_toxic(name, toxic(&self.fault_body())?)
                 .map(|_| ()),
             Experiment::Errors => {

@@ -19,6 +19,7 @@ pub mod report;
 pub mod rng;
 pub mod sample;
 pub mod template;
+pub mod watch;
 
 pub use api::{
     directional_view, ApiBody, ApiLink, ApiOperation, ApiParameter, ApiResponse, ApiSpec,
@@ -47,3 +48,4 @@ pub use report::{
 pub use rng::SeededRng;
 pub use sample::{RequestRecord, ResponseSample, SAMPLE_BODY_BYTES};
 pub use template::{RenderContext, Template, TemplateError, TemplatePart, Variable};
+pub use watch::{BehaviourWindow, MetricPoint, ProcessExit, ProcessSample, ScrapedSeries, TargetWatch};

@@ -44,6 +44,12 @@ pub struct Report {
     /// When each scheduled fault of the scenario was on (absent without faults).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<crate::FaultWindow>,
+    /// When each behaviour of the unruly users ran (absent without behaviours).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub behaviours: Vec<crate::BehaviourWindow>,
+    /// The target's process and metrics as watched (absent when nothing was watched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<crate::TargetWatch>,
 }
 
 /// The settings of a run, for the record.

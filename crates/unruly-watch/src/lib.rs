@@ -1,10 +1,17 @@
-//! unruly-watch: what unruly watches besides its own requests. So far the health
-//! probe ([`health`]); the target's process, logs and metrics come later (see
-//! shared/design.md).
+//! unruly-watch: what unruly watches besides its own requests: the health probe
+//! ([`health`], [`watch`]), the target's process ([`process`], [`spawn`]) and what its
+//! memory does ([`memory`], [`crash`]), its logs ([`logs`]), its metrics and unruly's
+//! own ([`metrics`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod crash;
 pub mod health;
+pub mod logs;
+pub mod memory;
+pub mod metrics;
+pub mod process;
+pub mod spawn;
 pub mod watch;
 
 pub use health::{find_health_path, keep_probing, probe, HealthLog, PROBE_INTERVAL, PROBE_TIMEOUT};

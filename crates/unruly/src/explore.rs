@@ -56,6 +56,8 @@ pub fn explore(
         stats: result.stats,
         timeline: Vec::new(),
         faults: Vec::new(),
+        behaviours: Vec::new(),
+        watch: None,
     };
     for finding in &report.findings {
         on_event(&Event::Finding(finding.clone()));

@@ -199,6 +199,8 @@ fn build_report(plan: &Plan, command: &str, result: RunResult, watched: Watched)
         stats: result.stats,
         timeline: result.timeline,
         faults: watched.faults,
+        behaviours: Vec::new(),
+        watch: None,
     }
 }
 

@@ -240,6 +240,8 @@ pub fn sample_report() -> Report {
         },
         timeline,
         faults: Vec::new(),
+        behaviours: Vec::new(),
+        watch: None,
     }
 }
 

@@ -1,0 +1,1 @@
+//! The `crash` finding: the watched process exited or restarted during the run.

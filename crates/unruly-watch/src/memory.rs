@@ -1,0 +1,1 @@
+//! The `memory_growth` judgement: memory that grows with work and is not given back.

@@ -1,0 +1,1 @@
+//! Metrics: the target's Prometheus endpoint scraped (`--scrape`), unruly's own exposed (`--metrics-addr`).

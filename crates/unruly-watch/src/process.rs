@@ -1,0 +1,1 @@
+//! Sampling the watched process from /proc: RSS, CPU, threads, open file descriptors.

@@ -1,0 +1,1 @@
+//! `--spawn`: unruly starts the target, captures its output, waits until it answers, stops it.

@@ -48,4 +48,6 @@ pub use report::{
 pub use rng::SeededRng;
 pub use sample::{RequestRecord, ResponseSample, SAMPLE_BODY_BYTES};
 pub use template::{RenderContext, Template, TemplateError, TemplatePart, Variable};
-pub use watch::{BehaviourWindow, MetricPoint, ProcessExit, ProcessSample, ScrapedSeries, TargetWatch};
+pub use watch::{
+    BehaviourWindow, MetricPoint, ProcessExit, ProcessSample, ScrapedSeries, TargetWatch,
+};

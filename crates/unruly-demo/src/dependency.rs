@@ -42,7 +42,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(5);
 ///
 /// let shipping = DependencyStub::start()?;
 /// // A fault proxy would listen somewhere and forward to `shipping.addr()`.
-/// let options = DemoOptions { shipping: Some(shipping.addr()) };
+/// let options = DemoOptions { shipping: Some(shipping.addr()), ..DemoOptions::default() };
 /// let demo = DemoHandle::start_with(Variant::Correct, options)?;
 /// assert_eq!(demo.shipping_addr(), shipping.addr());
 /// demo.stop();

@@ -49,6 +49,7 @@ impl DemoHandle {
         };
         let wired = DemoOptions {
             shipping: Some(shipping),
+            ..options
         };
         let server = Background::start(
             format!("unruly-demo-{variant}"),

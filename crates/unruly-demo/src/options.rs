@@ -13,4 +13,9 @@ pub struct DemoOptions {
     /// [`DependencyStub`](crate::DependencyStub) answers it), e.g. a fault proxy in front
     /// of a stub. `None`: the shop starts a stub of its own and calls it directly.
     pub shipping: Option<SocketAddr>,
+    /// Whether the shop also writes its log to stderr, as a service under a supervisor
+    /// does: the lines it keeps (orders, failures of its dependency) and, in the buggy
+    /// variant, the traceback or panic behind each of its 500s. `unruly demo` reads it
+    /// there; tests leave it off.
+    pub log_to_stderr: bool,
 }

@@ -1,6 +1,7 @@
 //! Building responses: JSON bodies, `{"error": ...}` bodies, and the buggy variant's leaky
 //! text pages.
 
+use crate::shop::Shop;
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, Response, StatusCode};
@@ -167,8 +168,10 @@ pub(crate) fn static_json(document: &'static str) -> Response<Body> {
     )
 }
 
-/// A `500` with a plain-text page: how the buggy variant fails.
-pub(crate) fn leaky_500(page: String) -> Response<Body> {
+/// A `500` with a plain-text page: how the buggy variant fails. The page (a traceback, a
+/// panic) is what the service's log shows too.
+pub(crate) fn leaky_500(shop: &Shop, page: String) -> Response<Body> {
+    shop.log(page.clone());
     text(StatusCode::INTERNAL_SERVER_ERROR, page)
 }
 

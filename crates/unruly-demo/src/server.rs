@@ -73,7 +73,7 @@ pub async fn serve_with(
             (addr, Some(task))
         }
     };
-    let served = serve_shop(listener, variant, shipping, shutdown).await;
+    let served = serve_shop(listener, variant, shipping, options.log_to_stderr, shutdown).await;
     if let Some(task) = stub {
         task.abort();
     }
@@ -85,10 +85,13 @@ async fn serve_shop(
     listener: TcpListener,
     variant: Variant,
     shipping: SocketAddr,
+    log_to_stderr: bool,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
     crate::validate::prepare();
-    let shop = Arc::new(Shop::new(variant, shipping));
+    let mut shop = Shop::new(variant, shipping);
+    shop.log_to_stderr = log_to_stderr;
+    let shop = Arc::new(shop);
     let header_timeout = match variant {
         // Bug: a client may take as long as it likes to send its headers.
         Variant::Buggy => None,

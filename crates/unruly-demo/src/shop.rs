@@ -124,6 +124,8 @@ pub(crate) struct Shop {
     pub(crate) readers: ReaderPool,
     /// The last [`LOG_LINES`] lines the service logged (it has no other log).
     log: Mutex<VecDeque<String>>,
+    /// Whether each logged line is also written to stderr.
+    pub(crate) log_to_stderr: bool,
 }
 
 impl Shop {
@@ -154,11 +156,17 @@ impl Shop {
             idempotency: IdempotencyStore::new(),
             readers: ReaderPool::new(variant),
             log: Mutex::new(VecDeque::with_capacity(LOG_LINES)),
+            log_to_stderr: false,
         }
     }
 
     /// Logs a line, forgetting the oldest past [`LOG_LINES`].
     pub(crate) fn log(&self, line: String) {
+        if self.log_to_stderr {
+            use std::io::Write;
+            // A closed stderr must not take the service down.
+            let _ = writeln!(std::io::stderr().lock(), "{}", line.trim_end());
+        }
         let mut log = self
             .log
             .lock()

@@ -153,6 +153,7 @@ fn closed_port() -> SocketAddr {
 fn start_with(variant: Variant, shipping: SocketAddr) -> DemoHandle {
     let options = DemoOptions {
         shipping: Some(shipping),
+        ..DemoOptions::default()
     };
     DemoHandle::start_with(variant, options).expect("the demo starts")
 }

@@ -1,1 +1,552 @@
 //! `--spawn`: unruly starts the target, captures its output, waits until it answers, stops it.
+//!
+//! The command runs as `sh -c "exec CMD"`, so that the pid unruly watches is the target's
+//! own (not a shell's), in a process group of its own (so that stopping it also stops what it
+//! started), with stdin closed and stdout and stderr read line by line into a [`LineSink`].
+
+use crate::process::WatchError;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Which output of the target a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// Its standard output.
+    Stdout,
+    /// Its standard error.
+    Stderr,
+}
+
+impl Stream {
+    /// `stdout` or `stderr`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// Where the target's output lines go, one call per line (without its line ending). Called
+/// from the reader threads, one per stream.
+pub type LineSink = Arc<dyn Fn(Stream, &str) + Send + Sync>;
+
+/// The longest line passed to the sink, in bytes; the rest of a longer line is dropped.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+/// Time between two connection attempts in [`SpawnedTarget::wait_until_answers`].
+pub const ANSWER_POLL: Duration = Duration::from_millis(50);
+/// How long [`SpawnedTarget::stop`] waits after SIGTERM before SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
+/// How long stopping waits for the reader threads once the target is gone (a grandchild
+/// that left the process group may still hold the pipes; its readers are then left behind).
+const READER_JOIN_WAIT: Duration = Duration::from_secs(1);
+
+/// The spawned child and, once it has been reaped, how it ended.
+#[derive(Debug)]
+struct ChildState {
+    child: Child,
+    ended: Option<String>,
+}
+
+impl ChildState {
+    /// How the child ended, reaping it if it has (without blocking).
+    fn try_ended(&mut self) -> Option<String> {
+        if self.ended.is_none() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                self.ended = Some(describe_exit(status));
+            }
+        }
+        self.ended.clone()
+    }
+}
+
+fn lock(state: &Mutex<ChildState>) -> MutexGuard<'_, ChildState> {
+    // A reader of the state never panics while holding the lock; if one did, the state
+    // itself is still consistent.
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A handle that tells how the spawned target ended, shared with a
+/// [`ProcessWatch`](crate::process::ProcessWatch) started with
+/// [`attach_child`](crate::process::ProcessWatch::attach_child), so that the watch records
+/// `exit status 3` or `killed by signal 9 (SIGKILL)` instead of `gone`.
+#[derive(Debug, Clone)]
+pub struct ExitProbe(Arc<Mutex<ChildState>>);
+
+impl ExitProbe {
+    /// How the target ended, if it has (reaps it: the pid is gone afterwards).
+    pub fn check(&self) -> Option<String> {
+        lock(&self.0).try_ended()
+    }
+}
+
+/// A target that unruly started with `--spawn`; stopped when stopped or dropped.
+#[derive(Debug)]
+pub struct SpawnedTarget {
+    command: String,
+    pid: u32,
+    state: Arc<Mutex<ChildState>>,
+    readers: Vec<JoinHandle<()>>,
+    stopped: bool,
+}
+
+/// Starts `command` with `sh -c "exec CMD"` in its own process group, stdin null, its output
+/// read line by line into `sink`.
+pub fn start(command: &str, sink: LineSink) -> Result<SpawnedTarget, WatchError> {
+    let trimmed = command.trim();
+    if trimmed.is_empty() {
+        return Err(WatchError::EmptyCommand);
+    }
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("exec {trimmed}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|source| WatchError::Spawn {
+            command: trimmed.to_owned(),
+            source,
+        })?;
+    let pid = child.id();
+    let mut readers = Vec::with_capacity(2);
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let state = Arc::new(Mutex::new(ChildState { child, ended: None }));
+    let mut target = SpawnedTarget {
+        command: trimmed.to_owned(),
+        pid,
+        state,
+        readers: Vec::new(),
+        stopped: false,
+    };
+    let pipes: [(Stream, Option<Box<dyn Read + Send>>); 2] = [
+        (
+            Stream::Stdout,
+            stdout.map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
+        (
+            Stream::Stderr,
+            stderr.map(|p| Box::new(p) as Box<dyn Read + Send>),
+        ),
+    ];
+    for (stream, pipe) in pipes {
+        let Some(pipe) = pipe else { continue };
+        let sink = Arc::clone(&sink);
+        let reader = std::thread::Builder::new()
+            .name(format!("unruly-{}", stream.as_str()))
+            .spawn(move || read_lines(pipe, MAX_LINE_BYTES, |line| sink(stream, line)))
+            .map_err(|source| WatchError::Thread { source });
+        match reader {
+            Ok(handle) => readers.push(handle),
+            Err(e) => {
+                // Dropping `target` stops the child.
+                target.readers = readers;
+                return Err(e);
+            }
+        }
+    }
+    target.readers = readers;
+    Ok(target)
+}
+
+/// Reads `input` line by line until its end, calling `each` with every line: without its
+/// line ending, cut at `max` bytes, invalid UTF-8 replaced. Memory stays bounded by `max`
+/// whatever the writer sends.
+pub fn read_lines(input: impl Read, max: usize, mut each: impl FnMut(&str)) {
+    let mut reader = BufReader::with_capacity(8 * 1024, input);
+    let mut line: Vec<u8> = Vec::with_capacity(256);
+    let mut in_line = false;
+    loop {
+        let (consumed, ended) = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(buf) => {
+                let (chunk, ended) = match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => (&buf[..i], Some(i + 1)),
+                    None => (buf, None),
+                };
+                let room = max.saturating_sub(line.len());
+                line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                in_line = true;
+                (ended.unwrap_or(buf.len()), ended.is_some())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        reader.consume(consumed);
+        if ended {
+            emit(&mut line, &mut each);
+            in_line = false;
+        }
+    }
+    if in_line && !line.is_empty() {
+        emit(&mut line, &mut each);
+    }
+}
+
+fn emit(line: &mut Vec<u8>, each: &mut impl FnMut(&str)) {
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    each(&String::from_utf8_lossy(line));
+    line.clear();
+}
+
+impl SpawnedTarget {
+    /// The target's pid (its own: the shell `exec`s it). Also its process group id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// The command as given.
+    pub fn command(&self) -> &str {
+        &self.command
+    }
+
+    /// A handle telling how the target ended, for
+    /// [`ProcessWatch::attach_child`](crate::process::ProcessWatch::attach_child).
+    pub fn exit_probe(&self) -> ExitProbe {
+        ExitProbe(Arc::clone(&self.state))
+    }
+
+    /// How the target ended, if it has: `exit status 3`, `killed by signal 9 (SIGKILL)`.
+    pub fn exit_status(&mut self) -> Option<String> {
+        lock(&self.state).try_ended()
+    }
+
+    /// Waits until a TCP connection to `addr` succeeds, trying every 50 ms; fails if the
+    /// target exits first or nothing answers within `timeout`.
+    pub fn wait_until_answers(
+        &mut self,
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<(), WatchError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(how) = self.exit_status() {
+                return Err(WatchError::ExitedBeforeAnswering { how, addr });
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(WatchError::NotAnswering { addr, timeout });
+            }
+            let attempt = (deadline - now).min(ANSWER_POLL);
+            if TcpStream::connect_timeout(&addr, attempt).is_ok() {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if now < deadline {
+                std::thread::sleep(ANSWER_POLL.min(deadline - now));
+            }
+        }
+    }
+
+    /// Stops the target: SIGTERM to its process group, up to 3 s to end, then SIGKILL;
+    /// waits for its output to be read. Returns how it ended (`None` only if it could not be
+    /// waited for).
+    pub fn stop(mut self) -> Option<String> {
+        self.stop_now()
+    }
+
+    fn stop_now(&mut self) -> Option<String> {
+        if self.stopped {
+            return lock(&self.state).ended.clone();
+        }
+        self.stopped = true;
+        // The lock is taken per poll, so that a watch checking the exit is never held up.
+        let mut ended = lock(&self.state).try_ended();
+        if ended.is_none() {
+            signal_group(self.pid, rustix::process::Signal::TERM);
+            let deadline = Instant::now() + STOP_GRACE;
+            while ended.is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+                ended = lock(&self.state).try_ended();
+            }
+        }
+        // Whatever it started may linger in its group even when it ended itself.
+        signal_group(self.pid, rustix::process::Signal::KILL);
+        if ended.is_none() {
+            let mut state = lock(&self.state);
+            if state.ended.is_none() {
+                if let Ok(status) = state.child.wait() {
+                    state.ended = Some(describe_exit(status));
+                }
+            }
+            ended = state.ended.clone();
+        }
+        let deadline = Instant::now() + READER_JOIN_WAIT;
+        for reader in std::mem::take(&mut self.readers) {
+            while !reader.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if reader.is_finished() {
+                let _ = reader.join();
+            }
+        }
+        ended
+    }
+}
+
+impl Drop for SpawnedTarget {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
+/// Sends `signal` to the process group `pgid`; a group already gone is not an error.
+fn signal_group(pgid: u32, signal: rustix::process::Signal) {
+    let Some(pid) = i32::try_from(pgid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return;
+    };
+    let _ = rustix::process::kill_process_group(pid, signal);
+}
+
+/// How a process ended, in words: `exit status 3`, `killed by signal 9 (SIGKILL)`.
+pub fn describe_exit(status: ExitStatus) -> String {
+    if let Some(code) = status.code() {
+        return format!("exit status {code}");
+    }
+    if let Some(signal) = status.signal() {
+        let core = if status.core_dumped() {
+            ", core dumped"
+        } else {
+            ""
+        };
+        return match signal_name(signal) {
+            Some(name) => format!("killed by signal {signal} ({name}{core})"),
+            None => format!("killed by signal {signal}{core}"),
+        };
+    }
+    status.to_string()
+}
+
+/// The name of a Linux signal number: `SIGKILL` for 9.
+pub fn signal_name(signal: i32) -> Option<&'static str> {
+    Some(match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        31 => "SIGSYS",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::tests::{eventually, python3};
+    use std::net::{Ipv4Addr, TcpListener};
+
+    type Lines = Arc<Mutex<Vec<(Stream, String)>>>;
+
+    fn collecting() -> (LineSink, Lines) {
+        let lines: Lines = Arc::default();
+        let kept = Arc::clone(&lines);
+        let sink: LineSink = Arc::new(move |stream, line| {
+            if let Ok(mut lines) = kept.lock() {
+                lines.push((stream, line.to_owned()));
+            }
+        });
+        (sink, lines)
+    }
+
+    fn seen(lines: &Lines) -> Vec<(Stream, String)> {
+        lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// A loopback address where nothing listens (bound, then released).
+    fn unused_addr() -> SocketAddr {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+        listener.local_addr().expect("addr")
+    }
+
+    fn alive(pid: u32) -> bool {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    }
+
+    const SERVER: &str = r#"
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Length', '2')
+        self.end_headers()
+        self.wfile.write(b'ok')
+    def log_message(self, *args):
+        print('served', self.path, file=sys.stderr, flush=True)
+server = http.server.HTTPServer(('127.0.0.1', 0), H)
+print('listening on', server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+    /// Starts the small server, returns it with its address once it printed it.
+    fn start_server(sink: LineSink, lines: &Lines) -> (SpawnedTarget, SocketAddr) {
+        let command = format!(
+            "{} -c \"$(printf '%s' {})\"",
+            python3(),
+            shell_words(SERVER)
+        );
+        let target = start(&command, sink).expect("spawn");
+        let mut port = None;
+        assert!(eventually(Duration::from_secs(5), || {
+            port = seen(lines).iter().find_map(|(stream, line)| {
+                (*stream == Stream::Stdout)
+                    .then(|| line.strip_prefix("listening on "))
+                    .flatten()
+                    .and_then(|p| p.parse::<u16>().ok())
+            });
+            port.is_some()
+        }));
+        let port = port.expect("a port");
+        (target, SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+    }
+
+    /// `s` single-quoted for sh.
+    fn shell_words(s: &str) -> String {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+
+    #[test]
+    fn output_reaches_the_sink_and_the_target_answers_then_stops() {
+        let (sink, lines) = collecting();
+        let (mut target, addr) = start_server(sink, &lines);
+        target
+            .wait_until_answers(addr, Duration::from_secs(5))
+            .expect("answers");
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        std::io::Write::write_all(&mut stream, b"GET /hello HTTP/1.0\r\n\r\n").expect("send");
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).expect("read");
+        assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+        assert!(eventually(Duration::from_secs(3), || seen(&lines)
+            .contains(&(Stream::Stderr, "served /hello".to_owned()))));
+        let pid = target.pid();
+        assert!(alive(pid));
+        assert_eq!(target.exit_status(), None);
+        let how = target.stop();
+        assert_eq!(how.as_deref(), Some("killed by signal 15 (SIGTERM)"));
+        assert!(!alive(pid), "pid {pid} still there");
+    }
+
+    #[test]
+    fn a_target_that_exits_at_once_is_said_clearly() {
+        let (sink, _lines) = collecting();
+        let addr = unused_addr();
+        let mut target =
+            start(&format!("{} -c 'import sys; sys.exit(1)'", python3()), sink).expect("spawn");
+        let err = target
+            .wait_until_answers(addr, Duration::from_secs(5))
+            .expect_err("exits");
+        assert_eq!(
+            err.to_string(),
+            format!("the target exited (exit status 1) before answering on {addr}")
+        );
+        assert_eq!(target.exit_status().as_deref(), Some("exit status 1"));
+    }
+
+    #[test]
+    fn a_target_that_never_answers_times_out_with_advice() {
+        let (sink, _lines) = collecting();
+        let addr = unused_addr();
+        let mut target = start("sleep 5", sink).expect("spawn");
+        let started = Instant::now();
+        let err = target
+            .wait_until_answers(addr, Duration::from_millis(300))
+            .expect_err("times out");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let message = err.to_string();
+        assert!(message.contains(&addr.to_string()), "{message}");
+        assert!(message.contains("300ms"), "{message}");
+        assert!(message.contains("check that it listens"), "{message}");
+        let pid = target.pid();
+        drop(target);
+        assert!(!alive(pid), "dropping stops it");
+    }
+
+    #[test]
+    fn a_target_ignoring_sigterm_is_killed() {
+        let (sink, lines) = collecting();
+        let target = start(
+            &format!(
+                "{} -c 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print(\"ready\", flush=True); time.sleep(30)'",
+                python3()
+            ),
+            sink,
+        )
+        .expect("spawn");
+        assert!(eventually(Duration::from_secs(5), || !seen(&lines).is_empty()));
+        let pid = target.pid();
+        assert_eq!(
+            target.stop().as_deref(),
+            Some("killed by signal 9 (SIGKILL)")
+        );
+        assert!(!alive(pid));
+    }
+
+    #[test]
+    fn an_empty_command_is_refused() {
+        let (sink, _lines) = collecting();
+        let err = start("  ", sink).expect_err("empty");
+        assert_eq!(err.to_string(), "the command to spawn is empty");
+    }
+
+    #[test]
+    fn lines_are_bounded_and_lossy() {
+        let mut input = Vec::new();
+        input.extend_from_slice(b"first\r\n");
+        input.extend(std::iter::repeat_n(b'a', 40_000));
+        input.push(b'\n');
+        input.extend_from_slice(b"bad \xff byte\n");
+        input.extend_from_slice(b"no newline at the end");
+        let mut lines = Vec::new();
+        read_lines(&input[..], 16 * 1024, |l| lines.push(l.to_owned()));
+        assert_eq!(
+            lines.len(),
+            4,
+            "{:?}",
+            lines.iter().map(|l| l.len()).collect::<Vec<_>>()
+        );
+        assert_eq!(lines[0], "first");
+        assert_eq!(lines[1].len(), 16 * 1024);
+        assert_eq!(lines[2], "bad \u{fffd} byte");
+        assert_eq!(lines[3], "no newline at the end");
+    }
+
+    #[test]
+    fn exits_are_described() {
+        assert_eq!(describe_exit(ExitStatus::from_raw(3 << 8)), "exit status 3");
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(9)),
+            "killed by signal 9 (SIGKILL)"
+        );
+        assert_eq!(
+            describe_exit(ExitStatus::from_raw(11 | 0x80)),
+            "killed by signal 11 (SIGSEGV, core dumped)"
+        );
+    }
+}

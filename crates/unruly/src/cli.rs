@@ -126,6 +126,9 @@ pub struct RunArgs {
     /// `unavailable` finding, each blamed on the behaviour running then.
     #[arg(long, value_name = "PATH")]
     pub health: Option<String>,
+    /// The target's process, logs and metrics, watched through the run.
+    #[command(flatten)]
+    pub watch: WatchArgs,
     /// Print the report as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -183,6 +186,9 @@ pub struct ExploreArgs {
     /// --duration), and operations that break with it are `dependency_cascade`.
     #[arg(long = "dependency", value_name = "NAME=LISTEN@UPSTREAM")]
     pub dependencies: Vec<String>,
+    /// The target's process, logs and metrics, watched through the exploration.
+    #[command(flatten)]
+    pub watch: WatchArgs,
     /// Accept any TLS certificate.
     #[arg(short = 'k', long)]
     pub insecure: bool,
@@ -195,6 +201,34 @@ pub struct ExploreArgs {
     /// No live progress.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+/// What `run` and `explore` watch of the target besides its answers.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchArgs {
+    /// Watch the target's process: RSS, CPU, threads and open files every 250 ms. Its
+    /// exit (or restart) is a `crash`; memory that grows with the work and is not given
+    /// back is `memory_growth`.
+    #[arg(long, value_name = "PID", conflicts_with = "spawn")]
+    pub watch_pid: Option<u32>,
+    /// Start the target with this shell command (e.g. --spawn './server --port 8080'),
+    /// scan its stdout and stderr for errors, panics and tracebacks (`log_error`), wait
+    /// until it answers on the target's address, watch it as --watch-pid does, and stop
+    /// it at the end (SIGTERM, then SIGKILL after 3 s).
+    #[arg(long, value_name = "CMD")]
+    pub spawn: Option<String>,
+    /// Follow the target's log file like `tail -F` (repeatable): errors, panics and
+    /// tracebacks in it are `log_error`, tied to the requests around them.
+    #[arg(long = "watch-log", value_name = "FILE")]
+    pub watch_logs: Vec<PathBuf>,
+    /// Scrape the target's Prometheus endpoint every second into the report's timeline:
+    /// a URL, or a path on the target such as /metrics.
+    #[arg(long, value_name = "URL")]
+    pub scrape: Option<String>,
+    /// Expose unruly's own live metrics (requests, latency histogram, errors by class,
+    /// findings, the watched process) in Prometheus text format at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Flags of `unruly init`.
@@ -232,6 +266,13 @@ pub struct DemoArgs {
     /// instead of calling its embedded stub directly; the stub's address is printed.
     #[arg(long, value_name = "ADDR", requires = "serve")]
     pub shipping_via: Option<std::net::SocketAddr>,
+    /// With --shipping-via: start no shipping stub; whoever listens behind that address
+    /// answers (`unruly demo` runs the stub itself and serves the shop in a child process).
+    #[arg(long, requires = "shipping_via", hide = true)]
+    pub no_shipping_stub: bool,
+    /// Expose unruly's own live metrics in Prometheus text format at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
     /// No live progress.
     #[arg(short = 'q', long)]
     pub quiet: bool,

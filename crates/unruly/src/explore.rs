@@ -1,6 +1,7 @@
 //! The explore spine: spec → explorer → findings → report.
 
 use crate::rehearse::rfc3339;
+use crate::watching::{PhaseContext, TargetWatcher};
 use crate::Rehearsal;
 use unruly_core::{ApiSpec, Event, Report, Settings, SCHEMA_VERSION};
 use unruly_engine::CancellationToken;
@@ -14,11 +15,40 @@ pub fn explore(
     spec: &ApiSpec,
     options: &ExploreOptions,
     interrupt: CancellationToken,
+    on_event: impl FnMut(&Event),
+    on_progress: impl FnMut(&Snapshot),
+) -> Result<Rehearsal, ExploreError> {
+    explore_watched(spec, options, interrupt, None, on_event, on_progress)
+}
+
+/// As [`explore`], with the target watched by `watcher` (its process, logs and metrics)
+/// from the first request to the end; what it saw goes into the report.
+pub fn explore_watched(
+    spec: &ApiSpec,
+    options: &ExploreOptions,
+    interrupt: CancellationToken,
+    mut watcher: Option<&mut TargetWatcher>,
     mut on_event: impl FnMut(&Event),
     mut on_progress: impl FnMut(&Snapshot),
 ) -> Result<Rehearsal, ExploreError> {
     let mut started = false;
     let result = unruly_explore::explore(spec, options, interrupt, |snapshot| {
+        if let Some(watcher) = watcher.as_deref_mut() {
+            if !started {
+                let start = std::time::Instant::now()
+                    .checked_sub(snapshot.elapsed)
+                    .unwrap_or_else(std::time::Instant::now);
+                if let Err(error) = watcher.begin(start) {
+                    eprintln!("warning: {error:#}");
+                }
+            }
+            watcher.explore(
+                snapshot.phase,
+                snapshot.elapsed,
+                snapshot.cases_run,
+                snapshot.findings as u64,
+            );
+        }
         if !started {
             started = true;
             let started = std::time::SystemTime::now()
@@ -32,7 +62,7 @@ pub fn explore(
         }
         on_progress(snapshot);
     })?;
-    let report = Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         command: "explore".to_string(),
@@ -59,6 +89,18 @@ pub fn explore(
         behaviours: Vec::new(),
         watch: None,
     };
+    if let Some(watcher) = watcher {
+        let phase = watcher.finish(PhaseContext {
+            timeline: &report.timeline,
+            behaviours: &report.behaviours,
+            faults: &report.faults,
+            first_id: report.findings.len() + 1,
+            seed: options.seed,
+        });
+        report.findings.extend(phase.findings);
+        report.watch = phase.watch;
+    }
+    unruly_report::redact_report(&mut report);
     for finding in &report.findings {
         on_event(&Event::Finding(finding.clone()));
     }

@@ -16,10 +16,11 @@ mod interrupt;
 mod output;
 mod progress;
 mod rehearse;
+pub mod watching;
 
 pub use commands::execute;
 pub use exit::ExitCode;
-pub use explore::explore;
-pub use rehearse::{rehearse, Rehearsal, RehearseError};
+pub use explore::{explore, explore_watched};
+pub use rehearse::{rehearse, rehearse_watched, Rehearsal, RehearseError};
 pub use unruly_engine::CancellationToken;
 pub use unruly_explore::{ExploreOptions, Snapshot};

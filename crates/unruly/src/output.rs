@@ -41,10 +41,12 @@ impl ReportDir {
         }
     }
 
-    /// Writes report.json and junit.xml; returns report.json's path.
+    /// Writes report.json, report.html and junit.xml; returns report.json's path.
     pub fn write_report(&self, report: &Report) -> anyhow::Result<PathBuf> {
         unruly_report::write_junit_xml(report, &self.dir)
             .with_context(|| format!("cannot write junit.xml in {}", self.dir.display()))?;
+        unruly_report::write_report_html(report, &self.dir)
+            .with_context(|| format!("cannot write report.html in {}", self.dir.display()))?;
         unruly_report::write_report_json(report, &self.dir)
             .with_context(|| format!("cannot write report.json in {}", self.dir.display()))
     }
@@ -62,9 +64,19 @@ pub(crate) fn print_report(report: &Report, json: bool, written: Option<&Path>) 
         let mut text = unruly_report::render_terminal(report, style);
         if let Some(path) = written {
             text.push_str(&format!("report: {}\n", path.display()));
+            let html = path.with_file_name(unruly_report::HTML_FILE);
+            text.push_str(&format!(
+                "open in a browser: file://{}\n",
+                absolute(&html).display()
+            ));
         }
         text
     };
     let mut out = stdout.lock();
     let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+/// `path` made absolute (against the working directory), for a `file://` link.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

@@ -2,12 +2,15 @@
 //! load) → verdict → report.
 
 use std::time::{Instant, SystemTime};
-use unruly_core::{Event, Firing, Plan, Report, Settings, Stage, Workload, SCHEMA_VERSION};
+use unruly_core::{
+    BehaviourWindow, Event, Firing, Plan, Report, Settings, Stage, Workload, SCHEMA_VERSION,
+};
 use unruly_engine::behaviour::ScenarioBehaviours;
 use unruly_engine::{CancellationToken, EngineError, Progress, RunResult};
 use unruly_watch::{HealthOutcome, HealthWatch};
 
 use crate::faults::{first_on, DependencyError, FaultSchedule};
+use crate::watching::{PhaseContext, TargetWatcher};
 
 /// Why a rehearsal could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +51,19 @@ pub fn rehearse(
     plan: &Plan,
     command: &str,
     interrupt: CancellationToken,
+    on_event: impl FnMut(&Event),
+) -> Result<Rehearsal, RehearseError> {
+    rehearse_watched(plan, command, interrupt, None, on_event)
+}
+
+/// As [`rehearse`], with the target watched by `watcher` (its process, logs and
+/// metrics): the phase begins with the load and ends with it, and what it saw goes into
+/// the report (`watch`, and `crash`, `memory_growth` and `log_error` findings).
+pub fn rehearse_watched(
+    plan: &Plan,
+    command: &str,
+    interrupt: CancellationToken,
+    mut watcher: Option<&mut TargetWatcher>,
     mut on_event: impl FnMut(&Event),
 ) -> Result<Rehearsal, RehearseError> {
     let faults = FaultSchedule::start(plan)?;
@@ -56,6 +72,11 @@ pub fn rehearse(
         Progress::Started { at } => {
             let start = Instant::now();
             watchers.begin(start);
+            if let Some(watcher) = watcher.as_deref_mut() {
+                if let Err(error) = watcher.begin(start) {
+                    eprintln!("warning: {error:#}");
+                }
+            }
             if let Some(faults) = &faults {
                 faults.begin(start);
             }
@@ -65,11 +86,31 @@ pub fn rehearse(
                 seed: plan.seed,
             })
         }
-        Progress::Window(window) => on_event(&Event::Window(window.clone())),
+        Progress::Window(window) => {
+            if let Some(watcher) = watcher.as_deref_mut() {
+                watcher.window(window);
+            }
+            on_event(&Event::Window(window.clone()))
+        }
     })?;
     let mut watched = watchers.finish();
     watched.faults = faults.map(FaultSchedule::finish).unwrap_or_default();
-    let report = build_report(plan, command, result, watched);
+    let mut report = build_report(plan, command, result, watched);
+    if let Some(watcher) = watcher {
+        let phase = watcher.finish(PhaseContext {
+            timeline: &report.timeline,
+            behaviours: &report.behaviours,
+            faults: &report.faults,
+            first_id: report.findings.len() + 1,
+            seed: plan.seed,
+        });
+        report.findings.extend(phase.findings);
+        report.watch = phase.watch;
+        for finding in &report.findings {
+            watcher.finding(finding);
+        }
+    }
+    unruly_report::redact_report(&mut report);
     for finding in &report.findings {
         on_event(&Event::Finding(finding.clone()));
     }
@@ -158,6 +199,7 @@ impl Watchers {
 }
 
 fn build_report(plan: &Plan, command: &str, result: RunResult, watched: Watched) -> Report {
+    let behaviours = behaviour_windows(plan, &watched.firings);
     let assumptions = unruly_verdict::check_assumptions(&plan.assumptions, &result.stats);
     let mut findings = unruly_verdict::findings_from_samples(&result.samples, plan.seed);
     let verdict = unruly_verdict::judge_behaviours(
@@ -199,9 +241,24 @@ fn build_report(plan: &Plan, command: &str, result: RunResult, watched: Watched)
         stats: result.stats,
         timeline: result.timeline,
         faults: watched.faults,
-        behaviours: Vec::new(),
+        behaviours,
         watch: None,
     }
+}
+
+/// When each behaviour fired, for the timeline to shade.
+fn behaviour_windows(plan: &Plan, firings: &[Firing]) -> Vec<BehaviourWindow> {
+    firings
+        .iter()
+        .filter_map(|firing| {
+            let behaviour = plan.behaviours.get(firing.behaviour)?;
+            Some(BehaviourWindow {
+                name: behaviour.name.clone(),
+                start_s: firing.started_s,
+                end_s: firing.ended_s.max(firing.started_s),
+            })
+        })
+        .collect()
 }
 
 fn settings(plan: &Plan) -> Settings {

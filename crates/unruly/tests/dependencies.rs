@@ -27,6 +27,7 @@ fn shop_with_shipping(variant: Variant) -> (DemoHandle, DependencyStub, String) 
         variant,
         DemoOptions {
             shipping: Some(listen.parse().expect("an address")),
+            ..DemoOptions::default()
         },
     )
     .expect("the demo starts");

@@ -464,3 +464,56 @@ fn the_spike_finds_the_knee_of_a_server_whose_capacity_is_known() {
         text(&output)
     );
 }
+
+#[test]
+fn credentials_sent_with_every_request_are_redacted_in_every_report_file() {
+    let _alone = exclusive();
+    let demo = DemoHandle::start(Variant::Buggy).expect("the demo service starts");
+    let dir = temp_dir("explore-redaction");
+    let secret = "sup3r-s3cret-t0ken-42";
+    let header = format!("Authorization: Bearer {secret}");
+    let (output, _) = run(&[
+        "explore",
+        "--openapi",
+        "/openapi.json",
+        "--target",
+        &demo.base_url(),
+        "-q",
+        "--report-dir",
+        dir.to_str().unwrap(),
+        "-H",
+        &header,
+        "--only",
+        "GET /products/{id}",
+        "--max-cases",
+        "300",
+        "--no-behaviours",
+    ]);
+    demo.stop();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let found = findings(&report);
+    assert!(!found.is_empty());
+    let request = found[0]["evidence"]["request"].as_str().unwrap();
+    assert!(request.contains("Authorization: [redacted]"), "{request}");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&dir).expect("the report directory") {
+        let path = entry.expect("an entry").path();
+        let content = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            !content.contains(secret),
+            "{} holds the token",
+            path.display()
+        );
+        files += 1;
+    }
+    assert!(
+        files >= 3,
+        "report.json, junit.xml and events.jsonl at least"
+    );
+    assert!(
+        !text(&output).contains(secret),
+        "the terminal summary holds the token"
+    );
+}

@@ -71,7 +71,7 @@ pub(crate) async fn get(shop: &Shop, raw_id: &str) -> Result<Response<Body>, Api
         Ok(id) => id,
         Err(error) => {
             return match shop.variant {
-                Variant::Buggy => Ok(respond::leaky_500(leaks::rust_parse_panic(&error))),
+                Variant::Buggy => Ok(respond::leaky_500(shop, leaks::rust_parse_panic(&error))),
                 Variant::Correct => Err(ApiError::BadRequest(
                     "id must be an integer of at least 1".to_owned(),
                 )),
@@ -81,7 +81,7 @@ pub(crate) async fn get(shop: &Shop, raw_id: &str) -> Result<Response<Body>, Api
     match shop.product(id) {
         Some(product) => Ok(respond::json(StatusCode::OK, &product.view())),
         None => match shop.variant {
-            Variant::Buggy => Ok(respond::leaky_500(leaks::python_key_error(id))),
+            Variant::Buggy => Ok(respond::leaky_500(shop, leaks::python_key_error(id))),
             Variant::Correct if id < 1 => Err(ApiError::BadRequest(
                 "id must be an integer of at least 1".to_owned(),
             )),

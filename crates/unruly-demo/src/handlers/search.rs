@@ -23,7 +23,7 @@ pub(crate) async fn search(
         Some(term) if !term.is_empty() => term,
         _ => {
             return match shop.variant {
-                Variant::Buggy => Ok(respond::leaky_500(leaks::java_empty_search())),
+                Variant::Buggy => Ok(respond::leaky_500(shop, leaks::java_empty_search())),
                 Variant::Correct => Err(ApiError::BadRequest(
                     "q is required and must not be empty".to_owned(),
                 )),
@@ -36,9 +36,10 @@ pub(crate) async fn search(
         )));
     }
     if shop.variant == Variant::Buggy && term.contains('\'') {
-        return Ok(respond::leaky_500(leaks::postgres_unterminated_quote(
-            &term,
-        )));
+        return Ok(respond::leaky_500(
+            shop,
+            leaks::postgres_unterminated_quote(&term),
+        ));
     }
     let needle = term.to_lowercase();
     let _catalog = shop.catalog.read().await;

@@ -77,9 +77,10 @@ async fn refresh_under_lock(shop: &Shop, id: i64) -> Response<Body> {
             response
         }
         // Bug: no fallback, and the client's traceback goes to the client.
-        Err(error) => {
-            respond::leaky_500(leaks::python_shipping_error(&shop.shipping.url(id), &error))
-        }
+        Err(error) => respond::leaky_500(
+            shop,
+            leaks::python_shipping_error(&shop.shipping.url(id), &error),
+        ),
     }
 }
 

@@ -45,7 +45,7 @@ pub(crate) async fn create(
             }
             // Bug: the log line cuts the name at a byte index.
             match name.map(short_name_by_bytes) {
-                Some(Err(panic)) => return Ok(respond::leaky_500(panic)),
+                Some(Err(panic)) => return Ok(respond::leaky_500(shop, panic)),
                 Some(Ok(short)) => Some(short.to_owned()),
                 None => None,
             }

@@ -6,12 +6,13 @@ use crate::cli::DemoArgs;
 use crate::exit::ExitCode;
 use crate::output::ReportDir;
 use crate::progress::Progress;
+use crate::watching::{TargetWatcher, WatchSettings};
 use crate::Rehearsal;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::time::Duration;
 use unruly_core::FindingKind;
-use unruly_demo::{DemoHandle, DemoOptions, DependencyStub, Variant};
+use unruly_demo::{DemoOptions, DependencyStub, Variant};
 use unruly_explore::{Dependency, ExploreOptions};
 
 /// How long the demo's exploration may take at most.
@@ -27,39 +28,56 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         Variant::Buggy
     };
     if let Some(addr) = args.serve {
-        return serve(addr, variant, args.shipping_via);
+        return serve(addr, variant, args.shipping_via, args.no_shipping_stub);
     }
-    // The shop calls its shipping dependency through a fault proxy that the exploration
-    // starts on a free loopback port, in front of the embedded stub.
+    // The shop runs in a child process that unruly spawns and watches (its memory, CPU,
+    // output), as `--spawn` does for any service. It calls its shipping dependency through
+    // a fault proxy that the exploration starts on a free loopback port, in front of the
+    // stub, which runs here.
     let stub = DependencyStub::start().context("cannot start the demo's shipping stub")?;
     let shipping_via =
         free_loopback_port().context("no free loopback port for the shipping proxy")?;
-    let demo = DemoHandle::start_with(
-        variant,
-        DemoOptions {
-            shipping: Some(shipping_via),
-        },
-    )
-    .context("cannot start the demo service")?;
-    let shipping = Dependency {
-        name: "shipping".to_owned(),
-        listen: shipping_via.to_string(),
-        upstream: stub.addr().to_string(),
+    let shop = free_loopback_port().context("no free loopback port for the demo service")?;
+    let base_url = format!("http://{shop}");
+    let settings = WatchSettings {
+        spawn: Some(serve_command(shop, shipping_via, args.correct)?),
+        metrics_addr: args.metrics_addr,
+        ..WatchSettings::default()
     };
+    let mut watcher =
+        TargetWatcher::start(settings, &base_url)?.context("the demo service was not started")?;
+    super::announce_metrics(Some(&watcher));
     eprintln!(
-        "demo service ({}) listening on {}; its OpenAPI document is at {}/openapi.json",
+        "demo service ({}) listening on {base_url}, pid {}; its OpenAPI document is at \
+         {base_url}/openapi.json",
         if args.correct {
             "correct twin"
         } else {
             "with planted bugs"
         },
-        demo.base_url(),
-        demo.base_url()
+        watcher.pid().unwrap_or_default(),
     );
+    let shipping = Dependency {
+        name: "shipping".to_owned(),
+        listen: shipping_via.to_string(),
+        upstream: stub.addr().to_string(),
+    };
+    let rehearsed = rehearse_demo(&args, &base_url, shipping, &mut watcher);
+    watcher.stop();
+    stub.stop();
+    rehearsed
+}
+
+/// Explores the demo service, then loads it with the demo scenario, both watched.
+fn rehearse_demo(
+    args: &DemoArgs,
+    base_url: &str,
+    shipping: Dependency,
+    watcher: &mut TargetWatcher,
+) -> anyhow::Result<ExitCode> {
     let interrupt = crate::interrupt::on_ctrl_c();
-    let explored = explore(&demo, shipping, &args, interrupt.clone())?;
+    let explored = explore(base_url, shipping, args, interrupt.clone(), watcher)?;
     if explored.report.interrupted {
-        demo.stop();
         return Ok(ExitCode::Interrupted);
     }
     eprintln!(
@@ -67,16 +85,14 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         explored.report.findings.len()
     );
     let mut plan = unruly_plan::parse_scenario(DEMO_SCENARIO, "demo.toml")?;
-    plan.target.base_url = demo.base_url();
+    plan.target.base_url = base_url.to_owned();
     let mut report_dir = ReportDir::create(&args.report_dir)?;
     let mut progress = Progress::new(args.quiet, plan.stop.duration());
-    let loaded = crate::rehearse(&plan, "demo", interrupt, |event| {
+    let loaded = crate::rehearse_watched(&plan, "demo", interrupt, Some(watcher), |event| {
         progress.event(event);
         report_dir.event(event);
     });
     progress.finish();
-    demo.stop();
-    stub.stop();
     let mut rehearsal = loaded?;
     // One report: the exploration's findings first, then those only the load
     // found (a bug both saw is reported once, with the shrunk input).
@@ -92,6 +108,9 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
             .drain(..)
             .filter(|f| !seen.contains(&(f.operation.clone(), f.kind))),
     );
+    for (index, finding) in findings.iter_mut().enumerate() {
+        finding.id = format!("F{}", index + 1);
+    }
     rehearsal.report.findings = findings;
     let code = conclude(&rehearsal, Some(&report_dir), false)?;
     if code == ExitCode::Interrupted {
@@ -117,13 +136,29 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The command that serves the demo shop in a child process: this very binary, with
+/// `demo --serve`.
+fn serve_command(
+    shop: SocketAddr,
+    shipping_via: SocketAddr,
+    correct: bool,
+) -> anyhow::Result<String> {
+    let exe = std::env::current_exe().context("cannot find unruly's own executable")?;
+    let exe = exe.to_string_lossy().replace('\'', r"'\''");
+    Ok(format!(
+        "'{exe}' demo --serve {shop} --shipping-via {shipping_via} --no-shipping-stub{}",
+        if correct { " --correct" } else { "" }
+    ))
+}
+
 /// Explores the demo service from its own OpenAPI document, with the same
 /// defaults as `unruly explore`.
 fn explore(
-    demo: &DemoHandle,
+    base_url: &str,
     shipping: Dependency,
     args: &DemoArgs,
     interrupt: unruly_engine::CancellationToken,
+    watcher: &mut TargetWatcher,
 ) -> anyhow::Result<Rehearsal> {
     let spec = unruly_plan::import_openapi(&unruly_plan::OpenApiSource {
         name: "openapi.json".to_owned(),
@@ -132,10 +167,17 @@ fn explore(
     let options = ExploreOptions {
         duration: EXPLORE_DURATION,
         dependencies: vec![shipping],
-        ..ExploreOptions::new(demo.base_url())
+        ..ExploreOptions::new(base_url.to_owned())
     };
     let mut report_dir = ReportDir::create(&args.report_dir.join("explore"))?;
-    let explored = explore_with_progress(&spec, &options, &mut report_dir, args.quiet, interrupt)?;
+    let explored = explore_with_progress(
+        &spec,
+        &options,
+        &mut report_dir,
+        args.quiet,
+        interrupt,
+        Some(watcher),
+    )?;
     report_dir.write_report(&explored.report)?;
     Ok(explored)
 }
@@ -151,6 +193,7 @@ fn serve(
     addr: SocketAddr,
     variant: Variant,
     shipping_via: Option<SocketAddr>,
+    no_stub: bool,
 ) -> anyhow::Result<ExitCode> {
     if !addr.ip().is_loopback() {
         anyhow::bail!(
@@ -160,7 +203,7 @@ fn serve(
     if let Some(via) = shipping_via.filter(|via| !via.ip().is_loopback()) {
         anyhow::bail!("--shipping-via {via}: expected a loopback address (127.0.0.0/8 or [::1])");
     }
-    let stub = match shipping_via {
+    let stub = match shipping_via.filter(|_| !no_stub) {
         Some(via) => {
             let stub = DependencyStub::start().context("cannot start the demo's shipping stub")?;
             eprintln!(
@@ -190,6 +233,7 @@ fn serve(
         };
         let options = DemoOptions {
             shipping: shipping_via,
+            log_to_stderr: true,
         };
         unruly_demo::serve_with(listener, variant, options, shutdown)
             .await

@@ -5,6 +5,7 @@ use crate::cli::ExploreArgs;
 use crate::exit::ExitCode;
 use crate::output::ReportDir;
 use crate::progress::Progress;
+use crate::watching::{TargetWatcher, WatchSettings};
 use crate::Rehearsal;
 use anyhow::{anyhow, bail, Context};
 use std::path::Path;
@@ -21,27 +22,54 @@ const SPEC_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) fn execute(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     let options = options(&args)?;
+    // A spawned target must answer before its spec can be read from it.
+    let settings = WatchSettings::from_args(&args.watch, &options.target)?;
+    let mut watcher = TargetWatcher::start(settings, &options.target)?;
+    super::announce_metrics(watcher.as_ref());
+    let explored = explore_spec(&args, &options, watcher.as_mut());
+    if let Some(watcher) = watcher {
+        watcher.stop();
+    }
+    let (rehearsal, report_dir) = explored?;
+    conclude(&rehearsal, Some(&report_dir), args.json)
+}
+
+fn explore_spec(
+    args: &ExploreArgs,
+    options: &ExploreOptions,
+    watcher: Option<&mut TargetWatcher>,
+) -> anyhow::Result<(Rehearsal, ReportDir)> {
     let source = spec_source(&args.openapi, &options.target, args.insecure)?;
     let spec = unruly_plan::import_openapi(&source)?;
     let mut report_dir = ReportDir::create(&args.report_dir)?;
     let interrupt = crate::interrupt::on_ctrl_c();
-    let rehearsal = explore_with_progress(&spec, &options, &mut report_dir, args.quiet, interrupt)?;
-    conclude(&rehearsal, Some(&report_dir), args.json)
+    let rehearsal = explore_with_progress(
+        &spec,
+        options,
+        &mut report_dir,
+        args.quiet,
+        interrupt,
+        watcher,
+    )?;
+    Ok((rehearsal, report_dir))
 }
 
-/// Explores with live progress, streaming events into `report_dir`.
+/// Explores with live progress, streaming events into `report_dir`, the target watched
+/// by `watcher` if given.
 pub(crate) fn explore_with_progress(
     spec: &ApiSpec,
     options: &ExploreOptions,
     report_dir: &mut ReportDir,
     quiet: bool,
     interrupt: CancellationToken,
+    watcher: Option<&mut TargetWatcher>,
 ) -> anyhow::Result<Rehearsal> {
     let mut progress = Progress::new(quiet, Some(options.duration));
-    let rehearsal = crate::explore(
+    let rehearsal = crate::explore_watched(
         spec,
         options,
         interrupt,
+        watcher,
         |event| report_dir.event(event),
         |snapshot| progress.explore(snapshot),
     );

@@ -49,6 +49,7 @@ pub(crate) fn execute(args: LoadArgs) -> anyhow::Result<ExitCode> {
             report_dir: args.report_dir.as_deref(),
             json: args.json,
             quiet: args.quiet,
+            watch: None,
         },
     )?;
     Ok(code)

@@ -12,7 +12,8 @@ use crate::cli::{Cli, Command};
 use crate::exit::ExitCode;
 use crate::output::{print_report, ReportDir};
 use crate::progress::Progress;
-use crate::rehearse::{rehearse, Rehearsal};
+use crate::rehearse::{rehearse_watched, Rehearsal};
+use crate::watching::{TargetWatcher, WatchSettings};
 use std::path::Path;
 use unruly_core::Plan;
 
@@ -34,6 +35,8 @@ pub(crate) struct Output<'a> {
     pub report_dir: Option<&'a Path>,
     pub json: bool,
     pub quiet: bool,
+    /// What to watch of the target (`run`; `load` watches nothing).
+    pub watch: Option<&'a crate::cli::WatchArgs>,
 }
 
 /// Runs `plan` with live progress, streams events, writes the report files and
@@ -51,18 +54,35 @@ pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehear
         );
     }
     let mut report_dir = output.report_dir.map(ReportDir::create).transpose()?;
+    let settings = output
+        .watch
+        .map(|args| WatchSettings::from_args(args, &plan.target.base_url))
+        .transpose()?
+        .unwrap_or_default();
+    let mut watcher = TargetWatcher::start(settings, &plan.target.base_url)?;
+    announce_metrics(watcher.as_ref());
     let mut progress = Progress::new(output.quiet, plan.stop.duration());
     let interrupt = crate::interrupt::on_ctrl_c();
-    let rehearsal = rehearse(plan, output.command, interrupt, |event| {
+    let rehearsal = rehearse_watched(plan, output.command, interrupt, watcher.as_mut(), |event| {
         progress.event(event);
         if let Some(dir) = report_dir.as_mut() {
             dir.event(event);
         }
     });
     progress.finish();
+    if let Some(watcher) = watcher {
+        watcher.stop();
+    }
     let rehearsal = rehearsal?;
     let code = conclude(&rehearsal, report_dir.as_ref(), output.json)?;
     Ok((rehearsal, code))
+}
+
+/// Says where unruly's own metrics are served, if they are.
+pub(crate) fn announce_metrics(watcher: Option<&TargetWatcher>) {
+    if let Some(addr) = watcher.and_then(TargetWatcher::metrics_addr) {
+        eprintln!("unruly's live metrics: http://{addr}/metrics");
+    }
 }
 
 /// Writes report.json (files first: a closed stdout, `| head`, must not cost

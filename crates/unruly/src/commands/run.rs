@@ -24,6 +24,7 @@ pub(crate) fn execute(args: RunArgs) -> anyhow::Result<ExitCode> {
             report_dir: Some(&args.report_dir),
             json: args.json,
             quiet: args.quiet,
+            watch: Some(&args.watch),
         },
     )?;
     Ok(code)

@@ -1,0 +1,457 @@
+//! The target watched while unruly rehearses: its process (`--watch-pid`, `--spawn`), its
+//! logs (its output, `--watch-log`), its metrics (`--scrape`), and unruly's own live
+//! metrics (`--metrics-addr`). The parts come from `unruly-watch`; this module starts them,
+//! feeds them what the run does, and turns what they saw into the report's `watch` and
+//! its `crash`, `memory_growth` and `log_error` findings.
+//!
+//! One watcher can span several rehearsals (the demo explores, then loads): each is a
+//! phase, begun when its run starts and finished when its report is built.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use unruly_core::{BehaviourWindow, FaultWindow, Finding, ProcessSample, TargetWatch, Window};
+use unruly_watch::logs::{log_error_findings, Follower, LogWatch};
+use unruly_watch::memory::{judge_memory, memory_growth_finding, WorkPoint};
+use unruly_watch::metrics::{LiveMetrics, MetricsServer, Scraper};
+use unruly_watch::process::ProcessWatch;
+use unruly_watch::spawn::{LineSink, SpawnedTarget};
+
+use crate::cli::WatchArgs;
+
+/// How long a spawned target may take to answer on the target's address.
+const SPAWN_ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the process is watched after the work stops, to see memory given back.
+const SETTLE: Duration = Duration::from_secs(2);
+/// How often the target's metrics are scraped.
+const SCRAPE_EVERY: Duration = Duration::from_secs(1);
+
+/// What to watch, checked.
+#[derive(Debug, Clone, Default)]
+pub struct WatchSettings {
+    /// A process to watch.
+    pub pid: Option<u32>,
+    /// A command to start the target with.
+    pub spawn: Option<String>,
+    /// Log files to follow.
+    pub logs: Vec<PathBuf>,
+    /// The target's Prometheus endpoint, as a URL.
+    pub scrape: Option<String>,
+    /// Where unruly's own metrics are served.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+impl WatchSettings {
+    /// The flags, checked against the target's base URL (`--scrape /metrics` is a path on it).
+    pub fn from_args(args: &WatchArgs, target: &str) -> anyhow::Result<Self> {
+        if let Some(command) = &args.spawn {
+            if command.trim().is_empty() {
+                bail!("--spawn: expected the command that starts the target, e.g. --spawn './server --port 8080'");
+            }
+        }
+        if args.watch_pid == Some(0) {
+            bail!("--watch-pid 0: expected the pid of the target's process");
+        }
+        let scrape = match &args.scrape {
+            Some(path) if path.starts_with('/') => {
+                Some(format!("{}{path}", target.trim_end_matches('/')))
+            }
+            Some(url) if url.starts_with("http://") => Some(url.clone()),
+            Some(other) => bail!(
+                "--scrape {other}: expected an http:// URL or a path on the target, e.g. --scrape /metrics"
+            ),
+            None => None,
+        };
+        if let Some(addr) = args.metrics_addr {
+            if !addr.ip().is_loopback() && addr.ip().is_unspecified() {
+                eprintln!("note: --metrics-addr {addr} serves unruly's metrics on every interface");
+            }
+        }
+        Ok(Self {
+            pid: args.watch_pid,
+            spawn: args.spawn.clone(),
+            logs: args.watch_logs.clone(),
+            scrape,
+            metrics_addr: args.metrics_addr,
+        })
+    }
+
+    /// Whether anything is to be watched or served.
+    pub fn any(&self) -> bool {
+        self.pid.is_some()
+            || self.spawn.is_some()
+            || !self.logs.is_empty()
+            || self.scrape.is_some()
+            || self.metrics_addr.is_some()
+    }
+}
+
+/// The watcher of a target, across one or more phases.
+pub struct TargetWatcher {
+    settings: WatchSettings,
+    spawned: Option<SpawnedTarget>,
+    /// The log of the phase running now (the spawned target's output goes there).
+    log: Arc<Mutex<LogWatch>>,
+    metrics: Option<(LiveMetrics, MetricsServer)>,
+    phase: Option<Phase>,
+}
+
+/// What one phase watches.
+struct Phase {
+    process: Option<ProcessWatch>,
+    followers: Vec<Follower>,
+    scraper: Option<Scraper>,
+    /// Requests (or cases) sent so far, over time.
+    work: Vec<WorkPoint>,
+    requests: u64,
+    /// What ran when (explore's phases), for blame.
+    stages: Vec<(f64, String)>,
+}
+
+/// What a phase saw, for the report.
+pub struct WatchedPhase {
+    /// The report's `watch` (absent when no process, log or metrics were watched).
+    pub watch: Option<TargetWatch>,
+    /// `crash`, `memory_growth` and `log_error` findings, numbered from the first id given.
+    pub findings: Vec<Finding>,
+}
+
+/// What the run tells the watcher when a phase ends.
+pub struct PhaseContext<'a> {
+    /// The run's per-second timeline (empty for an exploration).
+    pub timeline: &'a [Window],
+    /// When behaviours ran.
+    pub behaviours: &'a [BehaviourWindow],
+    /// When faults were on.
+    pub faults: &'a [FaultWindow],
+    /// The number of the first finding to add.
+    pub first_id: usize,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl TargetWatcher {
+    /// Starts what is watched before the run: the spawned target (waiting until it
+    /// answers at `target`, the base URL) and unruly's metrics endpoint. `None` when
+    /// nothing is.
+    pub fn start(settings: WatchSettings, target: &str) -> anyhow::Result<Option<Self>> {
+        if !settings.any() {
+            return Ok(None);
+        }
+        let log = Arc::new(Mutex::new(LogWatch::new(Instant::now())));
+        let metrics = match settings.metrics_addr {
+            Some(addr) => {
+                let live = LiveMetrics::new();
+                let server = unruly_watch::metrics::serve(addr, live.clone())
+                    .with_context(|| format!("--metrics-addr {addr}"))?;
+                Some((live, server))
+            }
+            None => None,
+        };
+        let spawned = match &settings.spawn {
+            Some(command) => Some(spawn_target(command, target_socket(target)?, &log)?),
+            None => None,
+        };
+        if let Some(pid) = settings.pid {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                bail!("--watch-pid {pid}: no such process; give the pid of the target's process");
+            }
+        }
+        Ok(Some(Self {
+            settings,
+            spawned,
+            log,
+            metrics,
+            phase: None,
+        }))
+    }
+
+    /// The pid of the spawned target, if unruly started it.
+    pub fn pid(&self) -> Option<u32> {
+        self.spawned.as_ref().map(SpawnedTarget::pid)
+    }
+
+    /// Where unruly's metrics are served, if they are.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, server)| server.addr())
+    }
+
+    /// The live metrics, if served.
+    pub fn live(&self) -> Option<&LiveMetrics> {
+        self.metrics.as_ref().map(|(live, _)| live)
+    }
+
+    /// A phase (a rehearsal) starts now: sampling, following and scraping begin.
+    pub fn begin(&mut self, start: Instant) -> anyhow::Result<()> {
+        let phase_log = LogWatch::new(start);
+        *self.log.lock().unwrap_or_else(PoisonError::into_inner) = phase_log.clone();
+        let process = match (&self.spawned, self.settings.pid) {
+            (Some(spawned), _) => Some(
+                ProcessWatch::attach_child(spawned.pid(), start, spawned.exit_probe())
+                    .context("cannot watch the spawned target")?,
+            ),
+            (None, Some(pid)) => Some(
+                ProcessWatch::attach(pid, start).with_context(|| format!("--watch-pid {pid}"))?,
+            ),
+            (None, None) => None,
+        };
+        let followers = self
+            .settings
+            .logs
+            .iter()
+            .map(|path| {
+                phase_log
+                    .follow(path, Arc::new(std::sync::atomic::AtomicBool::new(false)))
+                    .with_context(|| format!("--watch-log {}: cannot follow it", path.display()))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let scraper = match &self.settings.scrape {
+            Some(url) => Some(
+                Scraper::spawn(url, start, SCRAPE_EVERY)
+                    .with_context(|| format!("--scrape {url}"))?,
+            ),
+            None => None,
+        };
+        self.phase = Some(Phase {
+            process,
+            followers,
+            scraper,
+            work: Vec::new(),
+            requests: 0,
+            stages: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// One second of the run: the work done, and the live metrics.
+    pub fn window(&mut self, window: &Window) {
+        if let Some(phase) = self.phase.as_mut() {
+            phase.requests += window.requests;
+            phase.work.push(WorkPoint {
+                t_s: (window.t_s + 1) as f64,
+                requests: phase.requests,
+            });
+        }
+        if let Some(live) = self.live() {
+            live.window(window);
+            if let Some(sample) = self.latest_sample() {
+                live.target(&sample);
+            }
+        }
+    }
+
+    /// Where an exploration is: its stage and the requests sent so far.
+    pub fn explore(&mut self, stage: &str, elapsed: Duration, requests: u64, findings: u64) {
+        if let Some(phase) = self.phase.as_mut() {
+            let t_s = elapsed.as_secs_f64();
+            if phase.work.last().is_none_or(|last| t_s - last.t_s >= 0.25) {
+                phase.work.push(WorkPoint { t_s, requests });
+            }
+            if phase.stages.last().is_none_or(|(_, last)| last != stage) {
+                phase.stages.push((t_s, stage.to_owned()));
+            }
+        }
+        if let Some(live) = self.live() {
+            live.phase(stage);
+            live.explore(requests, findings);
+            if let Some(sample) = self.latest_sample() {
+                live.target(&sample);
+            }
+        }
+    }
+
+    /// A finding, for the live metrics.
+    pub fn finding(&self, finding: &Finding) {
+        if let Some(live) = self.live() {
+            live.finding(finding);
+        }
+    }
+
+    /// The watched process's latest sample.
+    pub fn latest_sample(&self) -> Option<ProcessSample> {
+        self.phase
+            .as_ref()
+            .and_then(|phase| phase.process.as_ref())
+            .and_then(ProcessWatch::latest)
+    }
+
+    /// The phase ended: stops sampling, following and scraping, and judges what was seen.
+    pub fn finish(&mut self, context: PhaseContext<'_>) -> WatchedPhase {
+        let Some(phase) = self.phase.take() else {
+            return WatchedPhase {
+                watch: None,
+                findings: Vec::new(),
+            };
+        };
+        // Memory given back once the work stops is no leak: watch a moment longer.
+        if let Some(process) = &phase.process {
+            if process.exited().is_none() {
+                std::thread::sleep(SETTLE);
+            }
+        }
+        for follower in phase.followers {
+            follower.stop();
+        }
+        let log = self
+            .log
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let process = phase.process.map(ProcessWatch::finish);
+        let scraped = phase.scraper.map(Scraper::finish);
+        let running = |t_s: f64| running_at(t_s, &context, &phase.stages);
+        let mut findings = Vec::new();
+        let next_id = |findings: &Vec<Finding>| format!("F{}", context.first_id + findings.len());
+        if let Some(exit) = process.as_ref().and_then(|p| p.exit.as_ref()) {
+            let during = running(exit.t_s).unwrap_or_else(|| "load".to_owned());
+            let finding = unruly_watch::crash::crash_finding(
+                exit,
+                &log.tail(),
+                &during,
+                next_id(&findings),
+                context.seed,
+            );
+            findings.push(finding);
+        }
+        if let Some(process) = &process {
+            if let Some(growth) = judge_memory(&process.samples, &phase.work, context.timeline) {
+                findings.push(memory_growth_finding(
+                    &growth,
+                    next_id(&findings),
+                    context.seed,
+                ));
+            }
+        }
+        let groups = log.groups();
+        findings.extend(log_error_findings(
+            &groups,
+            context.timeline,
+            &running,
+            context.first_id + findings.len(),
+            context.seed,
+        ));
+        let watched_anything = process.is_some()
+            || scraped.is_some()
+            || self.spawned.is_some()
+            || !self.settings.logs.is_empty();
+        let watch = watched_anything.then(|| TargetWatch {
+            source: self.source(),
+            pid: process.as_ref().map(|p| p.pid),
+            samples: process
+                .as_ref()
+                .map(|p| p.samples.clone())
+                .unwrap_or_default(),
+            exit: process.and_then(|p| p.exit),
+            log_lines: log.lines_read(),
+            scraped: scraped.map(|s| s.series).unwrap_or_default(),
+        });
+        WatchedPhase { watch, findings }
+    }
+
+    /// How the target is watched, for the report.
+    fn source(&self) -> String {
+        match (&self.spawned, self.settings.pid) {
+            (Some(spawned), _) => format!("spawned: {}", spawned.command()),
+            (None, Some(pid)) => format!("pid {pid}"),
+            (None, None) if !self.settings.logs.is_empty() => {
+                let files: Vec<String> = self
+                    .settings
+                    .logs
+                    .iter()
+                    .map(|path| path.display().to_string())
+                    .collect();
+                format!("log {}", files.join(", "))
+            }
+            (None, None) => "metrics".to_owned(),
+        }
+    }
+
+    /// Stops the spawned target (if any) and the metrics endpoint.
+    pub fn stop(mut self) {
+        if let Some(spawned) = self.spawned.take() {
+            spawned.stop();
+        }
+        if let Some((_, server)) = self.metrics.take() {
+            server.stop();
+        }
+    }
+}
+
+/// The address the target answers on, from its base URL.
+fn target_socket(target: &str) -> anyhow::Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let endpoint = unruly_engine::Endpoint::resolve(target, true)
+        .map_err(|error| anyhow!("--spawn: {error}"))?;
+    let port = if endpoint.scheme == "https" { 443 } else { 80 };
+    let authority = if endpoint
+        .authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        endpoint.authority.clone()
+    } else {
+        format!("{}:{port}", endpoint.authority)
+    };
+    authority
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| anyhow!("--spawn: cannot resolve the target's address {authority}"))
+}
+
+/// What ran at `t_s`: a behaviour, a fault, or an exploration's stage.
+fn running_at(t_s: f64, context: &PhaseContext<'_>, stages: &[(f64, String)]) -> Option<String> {
+    if let Some(behaviour) = context
+        .behaviours
+        .iter()
+        .find(|window| window.start_s <= t_s && t_s <= window.end_s)
+    {
+        return Some(behaviour.name.clone());
+    }
+    if let Some(fault) = context
+        .faults
+        .iter()
+        .find(|window| window.start_s <= t_s && t_s <= window.end_s)
+    {
+        return Some(fault.name.clone());
+    }
+    stages
+        .iter()
+        .rev()
+        .find(|(start, _)| *start <= t_s)
+        .map(|(_, stage)| stage.clone())
+}
+
+/// Starts `command` as the target, its output going to the phase's log (and its
+/// stderr echoed to ours), and waits until it answers on `addr`.
+fn spawn_target(
+    command: &str,
+    addr: SocketAddr,
+    log: &Arc<Mutex<LogWatch>>,
+) -> anyhow::Result<SpawnedTarget> {
+    let current = Arc::clone(log);
+    let sink: LineSink = Arc::new(move |stream, line| {
+        let log = current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        log.line(stream.as_str(), line);
+    });
+    let mut spawned =
+        unruly_watch::spawn::start(command, sink).with_context(|| format!("--spawn {command}"))?;
+    if let Err(error) = spawned.wait_until_answers(addr, SPAWN_ANSWER_TIMEOUT) {
+        // Stopping it joins the readers of its output, so that all of it is in the log.
+        spawned.stop();
+        let tail = log.lock().unwrap_or_else(PoisonError::into_inner).tail();
+        let output = if tail.is_empty() {
+            "it printed nothing".to_owned()
+        } else {
+            format!("its last output:\n  {}", tail.join("\n  "))
+        };
+        bail!("--spawn {command}: {error}\n{output}");
+    }
+    Ok(spawned)
+}

@@ -15,6 +15,7 @@ pub mod finding;
 pub mod firing;
 pub mod outcome;
 pub mod plan;
+pub mod redact;
 pub mod report;
 pub mod rng;
 pub mod sample;
@@ -41,6 +42,7 @@ pub use plan::{
     Assumption, Comparison, Metric, Operation, Plan, Stage, StopCondition, Target, Threshold,
     Workload,
 };
+pub use redact::{redact_text, REDACTED};
 pub use report::{
     AssumptionResult, LatencySummary, OperationStats, Report, Settings, Stats, Window,
     WindowOperation, SCHEMA_VERSION,

@@ -94,6 +94,7 @@ pub fn explore_watched(
             timeline: &report.timeline,
             behaviours: &report.behaviours,
             faults: &report.faults,
+            findings: &report.findings,
             first_id: report.findings.len() + 1,
             seed: options.seed,
         });

@@ -101,6 +101,7 @@ pub fn rehearse_watched(
             timeline: &report.timeline,
             behaviours: &report.behaviours,
             faults: &report.faults,
+            findings: &report.findings,
             first_id: report.findings.len() + 1,
             seed: plan.seed,
         });

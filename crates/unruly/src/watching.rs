@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use unruly_core::{BehaviourWindow, FaultWindow, Finding, ProcessSample, TargetWatch, Window};
-use unruly_watch::logs::{log_error_findings, Follower, LogWatch};
+use unruly_watch::logs::{log_error_findings, tie_to_failures, Follower, LogWatch};
 use unruly_watch::memory::{judge_memory, memory_growth_finding, WorkPoint};
 use unruly_watch::metrics::{LiveMetrics, MetricsServer, Scraper};
 use unruly_watch::process::ProcessWatch;
@@ -127,6 +127,8 @@ pub struct PhaseContext<'a> {
     pub behaviours: &'a [BehaviourWindow],
     /// When faults were on.
     pub faults: &'a [FaultWindow],
+    /// What was found so far: a logged error is tied to the failed request it came with.
+    pub findings: &'a [Finding],
     /// The number of the first finding to add.
     pub first_id: usize,
     /// The run's seed.
@@ -326,13 +328,15 @@ impl TargetWatcher {
             }
         }
         let groups = log.groups();
-        findings.extend(log_error_findings(
+        let mut logged = log_error_findings(
             &groups,
             context.timeline,
             &running,
             context.first_id + findings.len(),
             context.seed,
-        ));
+        );
+        tie_to_failures(&mut logged, &groups, context.findings);
+        findings.extend(logged);
         let watched_anything = process.is_some()
             || scraped.is_some()
             || self.spawned.is_some()

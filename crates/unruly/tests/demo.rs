@@ -1,6 +1,6 @@
-//! `unruly demo` explores and loads the demo service: it finds every planted
-//! input bug and the global lock, and nothing in the
-//! correct twin.
+//! `unruly demo` explores and loads the demo service, which it serves in a watched child
+//! process: it finds every planted input bug, the global lock, the memory leak and the
+//! tracebacks in the service's log, and nothing in the correct twin.
 
 mod common;
 
@@ -24,6 +24,11 @@ fn demo(correct: bool) -> serde_json::Value {
         stdout.contains("report.json"),
         "the demo says where the report is: {stdout}"
     );
+    assert!(
+        stdout.contains(&format!("file://{}", dir.join("report.html").display())),
+        "the demo says where the HTML report is: {stdout}"
+    );
+    assert!(dir.join("report.html").exists() && dir.join("explore/report.html").exists());
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
 
@@ -65,12 +70,32 @@ fn demo_finds_every_planted_input_bug_and_the_lock() {
         broken.iter().any(|name| name.contains("POST /orders")),
         "the global lock breaks the orders p99: {broken:?}"
     );
+    // Watching the service's process and output finds the leak (planted on POST /orders,
+    // found as the process's growth with the work) and the tracebacks it logs.
+    let kinds: BTreeSet<&str> = found.iter().map(|(_, kind)| kind.as_str()).collect();
+    assert!(kinds.contains("memory_growth"), "{found:?}");
+    assert!(kinds.contains("log_error"), "{found:?}");
+    assert!(
+        report["watch"]["samples"].as_array().unwrap().len() >= 20,
+        "the process was sampled"
+    );
+    let logged = found
+        .iter()
+        .filter(|(operation, kind)| kind == "log_error" && operation == "GET /products/{id}")
+        .count();
+    assert!(
+        logged >= 1,
+        "the KeyError traceback is tied to its request: {found:?}"
+    );
     for finding in report["findings"].as_array().unwrap() {
-        // Requests are reproduced with curl; a bottleneck with the load that breaks it.
-        let tool = if finding["kind"] == "latency_under_load" {
-            "unruly load "
-        } else {
-            "curl "
+        // Requests are reproduced with curl; a bottleneck with the load that breaks it;
+        // the process's growth by watching it while the load goes on.
+        let tool = match finding["kind"].as_str().unwrap() {
+            "latency_under_load" => "unruly load ",
+            "memory_growth" => "ps -o rss=",
+            // A logged error no failed request could be tied to: the run shows it again.
+            "log_error" if finding["operation"] == "(log)" => "unruly run",
+            _ => "curl ",
         };
         assert!(
             finding["reproduce"].as_str().unwrap().contains(tool),

@@ -496,7 +496,7 @@ fn credentials_sent_with_every_request_are_redacted_in_every_report_file() {
     let found = findings(&report);
     assert!(!found.is_empty());
     let request = found[0]["evidence"]["request"].as_str().unwrap();
-    assert!(request.contains("Authorization: [redacted]"), "{request}");
+    assert!(request.contains("Authorization: <redacted>"), "{request}");
     let mut files = 0;
     for entry in std::fs::read_dir(&dir).expect("the report directory") {
         let path = entry.expect("an entry").path();

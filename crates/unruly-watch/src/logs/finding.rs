@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use unruly_core::{Evidence, Finding, FindingKind, Window};
 
 /// The operation of a finding whose time matches no request.
-const NO_OPERATION: &str = "(log)";
+pub(crate) const NO_OPERATION: &str = "(log)";
 
 /// What the timeline says about the seconds around a time.
 #[derive(Debug, Clone, PartialEq, Eq)]

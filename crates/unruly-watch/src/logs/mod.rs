@@ -8,6 +8,7 @@
 //! occurrences (`signature.rs`), and each group becomes one `log_error` finding tied to the
 //! operation that was failing around its first occurrence ([`log_error_findings`]).
 
+mod blame;
 mod finding;
 mod follow;
 mod group;
@@ -19,6 +20,7 @@ mod signature;
 #[cfg(test)]
 mod samples;
 
+pub use blame::{tie_to_failures, NEAR_S};
 pub use finding::log_error_findings;
 pub use follow::{Follower, POLL_INTERVAL};
 pub use group::{LogErrorGroup, MAX_EXCERPT_BYTES, MAX_GROUPS, MAX_TIMES};

@@ -416,7 +416,7 @@ fn excerpts_are_redacted_and_capped() {
         "{}",
         groups[0].excerpt
     );
-    assert!(groups[0].excerpt.contains("password=[redacted]"));
+    assert!(groups[0].excerpt.contains("password=<redacted>"));
     assert!(groups[1].excerpt.len() <= super::MAX_EXCERPT_BYTES + 4);
     assert!(groups[1].excerpt.ends_with('…'));
     assert!(watch.tail().iter().all(|l| !l.contains("hunter2")));

@@ -2,10 +2,13 @@
 //! It only displays what the engine's windows say; it owns no data.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
-use unruly_core::{Event, Window};
+use unruly_core::{Event, Plan, Stage, Window, Workload};
 use unruly_explore::Snapshot;
+
+use crate::watching::SampleFeed;
 
 enum Mode {
     Quiet,
@@ -21,6 +24,12 @@ pub(crate) struct Progress {
     errors: u64,
     /// The second of the last plain line about an exploration.
     printed_s: Option<u64>,
+    /// The workload's stages: when each ends (seconds from the start) and its name.
+    stages: Vec<(f64, String)>,
+    /// Operations that have failed at least once so far.
+    failing: BTreeSet<String>,
+    /// The watched target's latest sample.
+    feed: Option<SampleFeed>,
 }
 
 impl Progress {
@@ -54,6 +63,57 @@ impl Progress {
             requests: 0,
             errors: 0,
             printed_s: None,
+            stages: Vec::new(),
+            failing: BTreeSet::new(),
+            feed: None,
+        }
+    }
+
+    /// Names the phase of each second after the plan's workload stages (`hold 40/s`,
+    /// `ramp to 1500/s`); a closed-model run is `load` throughout.
+    pub fn with_stages(mut self, plan: &Plan) -> Self {
+        if let Workload::Open { stages, .. } = &plan.workload {
+            let mut end = 0.0;
+            self.stages = stages
+                .iter()
+                .map(|stage| match *stage {
+                    Stage::Hold { rate, duration } => {
+                        end += duration.as_secs_f64();
+                        (end, format!("hold {rate}/s"))
+                    }
+                    Stage::Ramp { to, duration, .. } => {
+                        end += duration.as_secs_f64();
+                        (end, format!("ramp to {to}/s"))
+                    }
+                })
+                .collect();
+        }
+        self
+    }
+
+    /// Shows the watched target's memory and CPU with each line.
+    pub fn with_feed(mut self, feed: Option<SampleFeed>) -> Self {
+        self.feed = feed;
+        self
+    }
+
+    fn stage_at(&self, t_s: u64) -> &str {
+        self.stages
+            .iter()
+            .find(|(end, _)| (t_s as f64) < *end)
+            .or(self.stages.last())
+            .map_or("load", |(_, name)| name.as_str())
+    }
+
+    /// The watched target's memory and CPU, if watched.
+    fn target(&self) -> String {
+        match self.feed.as_ref().and_then(SampleFeed::get) {
+            Some(sample) => format!(
+                "  target {:.0} MiB {:.0}% CPU",
+                sample.rss_bytes as f64 / (1024.0 * 1024.0),
+                sample.cpu_percent
+            ),
+            None => String::new(),
         }
     }
 
@@ -67,12 +127,22 @@ impl Progress {
     fn window(&mut self, window: &Window) {
         self.requests += window.requests;
         self.errors += window.errors;
+        self.failing.extend(
+            window
+                .operations
+                .iter()
+                .filter(|(_, operation)| operation.errors > 0)
+                .map(|(name, _)| name.clone()),
+        );
         let line = format!(
-            "{:>9} req/s  p99 {:>9}  errors {:>7}  total {}",
+            "{:<15} {:>7} req/s  p99 {:>9}  errors {:>6}  failing ops {}  total {}{}",
+            self.stage_at(window.t_s),
             window.requests,
             format_ms(window.latency_ms.p99),
             window.errors,
-            self.requests
+            self.failing.len(),
+            self.requests,
+            self.target()
         );
         match &self.mode {
             Mode::Quiet => {}
@@ -101,12 +171,13 @@ impl Progress {
             0.0
         };
         let line = format!(
-            "{:<9}  operations {}/{}  cases {} ({rate:.0}/s)  findings {}",
+            "{:<9}  operations {}/{}  cases {} ({rate:.0}/s)  findings {}{}",
             snapshot.phase,
             snapshot.operations_covered,
             snapshot.operations_total,
             snapshot.cases_run,
-            snapshot.findings
+            snapshot.findings,
+            self.target()
         );
         match &self.mode {
             Mode::Quiet => {}

@@ -92,11 +92,28 @@ impl WatchSettings {
 /// The watcher of a target, across one or more phases.
 pub struct TargetWatcher {
     settings: WatchSettings,
+    /// The watched process's latest sample, for the live progress.
+    feed: SampleFeed,
     spawned: Option<SpawnedTarget>,
     /// The log of the phase running now (the spawned target's output goes there).
     log: Arc<Mutex<LogWatch>>,
     metrics: Option<(LiveMetrics, MetricsServer)>,
     phase: Option<Phase>,
+}
+
+/// The watched process's latest sample, shared with whoever shows it.
+#[derive(Debug, Clone, Default)]
+pub struct SampleFeed(Arc<Mutex<Option<ProcessSample>>>);
+
+impl SampleFeed {
+    fn set(&self, sample: Option<ProcessSample>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = sample;
+    }
+
+    /// The latest sample, if the process is watched.
+    pub fn get(&self) -> Option<ProcessSample> {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// What one phase watches.
@@ -164,6 +181,7 @@ impl TargetWatcher {
         }
         Ok(Some(Self {
             settings,
+            feed: SampleFeed::default(),
             spawned,
             log,
             metrics,
@@ -228,8 +246,14 @@ impl TargetWatcher {
         Ok(())
     }
 
+    /// The watched process's latest sample as the run goes, for the live progress.
+    pub fn feed(&self) -> SampleFeed {
+        self.feed.clone()
+    }
+
     /// One second of the run: the work done, and the live metrics.
     pub fn window(&mut self, window: &Window) {
+        self.feed.set(self.latest_sample());
         if let Some(phase) = self.phase.as_mut() {
             phase.requests += window.requests;
             phase.work.push(WorkPoint {
@@ -247,6 +271,7 @@ impl TargetWatcher {
 
     /// Where an exploration is: its stage and the requests sent so far.
     pub fn explore(&mut self, stage: &str, elapsed: Duration, requests: u64, findings: u64) {
+        self.feed.set(self.latest_sample());
         if let Some(phase) = self.phase.as_mut() {
             let t_s = elapsed.as_secs_f64();
             if phase.work.last().is_none_or(|last| t_s - last.t_s >= 0.25) {

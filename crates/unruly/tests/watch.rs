@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// A Python HTTP service on `127.0.0.1:PORT` (its first argument). `POST /sessions` opens a
-/// session; with `LEAK` set each session keeps 128 KiB forever. `GET /items/ID` answers
+/// session; with `LEAK` set each session keeps 128 KiB forever. `GET /metrics` exposes its
+/// request and session counts in Prometheus text format. `GET /items/ID` answers
 /// 200, except `GET /items/13`, which logs a traceback and answers 500. With `DIE_AFTER`
 /// set it exits (status 3) after that many requests. With `LOG` set it logs to that file
 /// instead of stderr.
-const SERVICE: &str = r#"
+const SERVICE: &str = r##"
 import os, sys, traceback
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 
@@ -54,6 +55,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/health":
             return self.answer(200, '{"ok": true}')
+        if self.path == "/metrics":
+            text = "# TYPE app_requests_total counter\napp_requests_total %d\n# TYPE app_sessions gauge\napp_sessions %d\n" % (served[0], len(sessions))
+            data = text.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
         item = int(self.path.rsplit("/", 1)[-1])
         if item == 13:
             try:
@@ -65,7 +74,7 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(200, '{"item": %d}' % item)
 
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
-"#;
+"##;
 
 /// Writes the service and a scenario against it (open model, `rate`/s for `seconds`);
 /// returns the scenario's path, the service's path and the port.
@@ -252,7 +261,7 @@ fn start_service(service: &Path, port: u16, log: &Path) -> Service {
 }
 
 #[test]
-fn watch_pid_and_watch_log_follow_a_service_started_elsewhere() {
+fn watch_pid_watch_log_and_scrape_follow_a_service_started_elsewhere() {
     let dir = temp_dir("watch-pid");
     let (scenario, service, port) = setup(&dir, 100, 3, "{{random_int(12,13)}}");
     let log = dir.join("service.log");
@@ -270,6 +279,8 @@ fn watch_pid_and_watch_log_follow_a_service_started_elsewhere() {
         &pid,
         "--watch-log",
         log.to_str().unwrap(),
+        "--scrape",
+        "/metrics",
     ]);
     let report = report_of(&reports);
     assert_eq!(
@@ -285,6 +296,19 @@ fn watch_pid_and_watch_log_follow_a_service_started_elsewhere() {
     let errors = findings_of(&report, "log_error");
     assert_eq!(errors.len(), 1, "{}", text(&output));
     assert!(findings_of(&report, "crash").is_empty());
+    // The service's own counter, scraped once a second, rises with the run.
+    let scraped = report["watch"]["scraped"]
+        .as_array()
+        .expect("scraped series");
+    let counter = scraped
+        .iter()
+        .find(|series| series["name"] == "app_requests_total")
+        .unwrap_or_else(|| panic!("no app_requests_total in {scraped:#?}"));
+    let points = counter["points"].as_array().unwrap();
+    assert!(points.len() >= 3, "{points:?}");
+    let first = points[0]["value"].as_f64().unwrap();
+    let last = points[points.len() - 1]["value"].as_f64().unwrap();
+    assert!(last >= first + 100.0, "{first} -> {last}");
     drop(service);
 }
 

@@ -87,7 +87,9 @@ fn rehearse_demo(
     let mut plan = unruly_plan::parse_scenario(DEMO_SCENARIO, "demo.toml")?;
     plan.target.base_url = base_url.to_owned();
     let mut report_dir = ReportDir::create(&args.report_dir)?;
-    let mut progress = Progress::new(args.quiet, plan.stop.duration());
+    let mut progress = Progress::new(args.quiet, plan.stop.duration())
+        .with_stages(&plan)
+        .with_feed(Some(watcher.feed()));
     let loaded = crate::rehearse_watched(&plan, "demo", interrupt, Some(watcher), |event| {
         progress.event(event);
         report_dir.event(event);

@@ -64,7 +64,8 @@ pub(crate) fn explore_with_progress(
     interrupt: CancellationToken,
     watcher: Option<&mut TargetWatcher>,
 ) -> anyhow::Result<Rehearsal> {
-    let mut progress = Progress::new(quiet, Some(options.duration));
+    let mut progress = Progress::new(quiet, Some(options.duration))
+        .with_feed(watcher.as_ref().map(|watcher| watcher.feed()));
     let rehearsal = crate::explore_watched(
         spec,
         options,

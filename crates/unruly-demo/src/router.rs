@@ -14,6 +14,8 @@ use crate::shop::Shop;
 pub(crate) async fn route(request: Request<Incoming>, shop: &Shop) -> Response<Body> {
     // Bug (buggy variant): every request, `GET /health` included, first waits for one of
     // the few request readers. The correct variant has no pool: this returns at once.
+    shop.requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let reader = shop.readers.acquire().await;
     dispatch(request, shop, reader)
         .await
@@ -47,6 +49,7 @@ async fn dispatch(
     match route {
         Route::Health => Ok(handlers::health()),
         Route::OpenApi => Ok(handlers::openapi()),
+        Route::Metrics => Ok(handlers::metrics(shop)),
         Route::Products => products::list(shop, query).await,
         Route::Product(id) => products::get(shop, id).await,
         Route::Shipping(id) => shipping::get(shop, id).await,
@@ -66,6 +69,7 @@ async fn dispatch(
 enum Route<'a> {
     Health,
     OpenApi,
+    Metrics,
     Products,
     Product(&'a str),
     Shipping(&'a str),
@@ -85,6 +89,7 @@ impl<'a> Route<'a> {
         Some(match path {
             "/health" => Route::Health,
             "/openapi.json" => Route::OpenApi,
+            "/metrics" => Route::Metrics,
             "/products" => Route::Products,
             "/search" => Route::Search,
             "/orders" => Route::Orders,

@@ -126,6 +126,10 @@ pub(crate) struct Shop {
     log: Mutex<VecDeque<String>>,
     /// Whether each logged line is also written to stderr.
     pub(crate) log_to_stderr: bool,
+    /// Requests answered (or failed), for `GET /metrics`.
+    pub(crate) requests: AtomicU64,
+    /// Lines logged, for `GET /metrics`.
+    logged: AtomicU64,
 }
 
 impl Shop {
@@ -157,11 +161,14 @@ impl Shop {
             readers: ReaderPool::new(variant),
             log: Mutex::new(VecDeque::with_capacity(LOG_LINES)),
             log_to_stderr: false,
+            requests: AtomicU64::new(0),
+            logged: AtomicU64::new(0),
         }
     }
 
     /// Logs a line, forgetting the oldest past [`LOG_LINES`].
     pub(crate) fn log(&self, line: String) {
+        self.logged.fetch_add(1, Ordering::Relaxed);
         if self.log_to_stderr {
             use std::io::Write;
             // A closed stderr must not take the service down.
@@ -175,6 +182,29 @@ impl Shop {
             log.pop_front();
         }
         log.push_back(line);
+    }
+
+    /// The shop's own metrics in Prometheus text format, as a service exposes them at
+    /// `GET /metrics`: requests, orders, log lines, and the bytes the buggy variant leaks.
+    pub(crate) fn exposition(&self) -> String {
+        let orders = self.next_order_id.load(Ordering::Relaxed).saturating_sub(1);
+        format!(
+            "# HELP shop_requests_total Requests received.\n\
+             # TYPE shop_requests_total counter\n\
+             shop_requests_total {}\n\
+             # HELP shop_orders_total Orders placed.\n\
+             # TYPE shop_orders_total counter\n\
+             shop_orders_total {orders}\n\
+             # HELP shop_log_lines_total Lines logged.\n\
+             # TYPE shop_log_lines_total counter\n\
+             shop_log_lines_total {}\n\
+             # HELP shop_retained_bytes Request bodies kept in memory.\n\
+             # TYPE shop_retained_bytes gauge\n\
+             shop_retained_bytes {}\n",
+            self.requests.load(Ordering::Relaxed),
+            self.logged.load(Ordering::Relaxed),
+            self.leak.retained_bytes()
+        )
     }
 
     /// The logged lines, oldest first.
@@ -264,7 +294,6 @@ impl LeakStore {
     }
 
     /// How many bytes are kept.
-    #[cfg(test)]
     pub(crate) fn retained_bytes(&self) -> usize {
         self.retained.load(Ordering::SeqCst)
     }

@@ -21,6 +21,11 @@ pub(crate) fn health() -> Response<Body> {
     respond::json(StatusCode::OK, &Health { status: "ok" })
 }
 
+/// `GET /metrics` (not in the OpenAPI document: an operator's endpoint).
+pub(crate) fn metrics(shop: &crate::shop::Shop) -> Response<Body> {
+    respond::text(StatusCode::OK, shop.exposition())
+}
+
 /// `GET /openapi.json`.
 pub(crate) fn openapi() -> Response<Body> {
     respond::static_json(crate::openapi_json())

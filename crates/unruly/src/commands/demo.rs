@@ -31,7 +31,7 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         return serve(addr, variant, args.shipping_via, args.no_shipping_stub);
     }
     // The shop runs in a child process that unruly spawns and watches (its memory, CPU,
-    // output), as `--spawn` does for any service. It calls its shipping dependency through
+    // output, its own /metrics), as `--spawn` and `--scrape` do for any service. It calls its shipping dependency through
     // a fault proxy that the exploration starts on a free loopback port, in front of the
     // stub, which runs here.
     let stub = DependencyStub::start().context("cannot start the demo's shipping stub")?;
@@ -41,6 +41,7 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let base_url = format!("http://{shop}");
     let settings = WatchSettings {
         spawn: Some(serve_command(shop, shipping_via, args.correct)?),
+        scrape: Some(format!("{base_url}/metrics")),
         metrics_addr: args.metrics_addr,
         ..WatchSettings::default()
     };

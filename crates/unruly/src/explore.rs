@@ -31,17 +31,16 @@ pub fn explore_watched(
     mut on_event: impl FnMut(&Event),
     mut on_progress: impl FnMut(&Snapshot),
 ) -> Result<Rehearsal, ExploreError> {
+    // The watch begins as the exploration does, so that what the target logs from its
+    // first request on is in it.
+    if let Some(watcher) = watcher.as_deref_mut() {
+        if let Err(error) = watcher.begin(std::time::Instant::now()) {
+            eprintln!("warning: {error:#}");
+        }
+    }
     let mut started = false;
     let result = unruly_explore::explore(spec, options, interrupt, |snapshot| {
         if let Some(watcher) = watcher.as_deref_mut() {
-            if !started {
-                let start = std::time::Instant::now()
-                    .checked_sub(snapshot.elapsed)
-                    .unwrap_or_else(std::time::Instant::now);
-                if let Err(error) = watcher.begin(start) {
-                    eprintln!("warning: {error:#}");
-                }
-            }
             watcher.explore(
                 snapshot.phase,
                 snapshot.elapsed,
@@ -95,6 +94,7 @@ pub fn explore_watched(
             behaviours: &report.behaviours,
             faults: &report.faults,
             findings: &report.findings,
+            id_prefix: "E",
             first_id: report.findings.len() + 1,
             seed: options.seed,
         });

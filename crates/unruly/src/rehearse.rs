@@ -102,6 +102,7 @@ pub fn rehearse_watched(
             behaviours: &report.behaviours,
             faults: &report.faults,
             findings: &report.findings,
+            id_prefix: "F",
             first_id: report.findings.len() + 1,
             seed: plan.seed,
         });

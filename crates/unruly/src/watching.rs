@@ -146,6 +146,8 @@ pub struct PhaseContext<'a> {
     pub faults: &'a [FaultWindow],
     /// What was found so far: a logged error is tied to the failed request it came with.
     pub findings: &'a [Finding],
+    /// How the findings of this report are numbered: `F` (a run), `E` (an exploration).
+    pub id_prefix: &'a str,
     /// The number of the first finding to add.
     pub first_id: usize,
     /// The run's seed.
@@ -331,7 +333,9 @@ impl TargetWatcher {
         let scraped = phase.scraper.map(Scraper::finish);
         let running = |t_s: f64| running_at(t_s, &context, &phase.stages);
         let mut findings = Vec::new();
-        let next_id = |findings: &Vec<Finding>| format!("F{}", context.first_id + findings.len());
+        let next_id = |findings: &Vec<Finding>| {
+            format!("{}{}", context.id_prefix, context.first_id + findings.len())
+        };
         if let Some(exit) = process.as_ref().and_then(|p| p.exit.as_ref()) {
             let during = running(exit.t_s).unwrap_or_else(|| "load".to_owned());
             let finding = unruly_watch::crash::crash_finding(
@@ -362,6 +366,9 @@ impl TargetWatcher {
         );
         tie_to_failures(&mut logged, &groups, context.findings);
         findings.extend(logged);
+        for (index, finding) in findings.iter_mut().enumerate() {
+            finding.id = format!("{}{}", context.id_prefix, context.first_id + index);
+        }
         let watched_anything = process.is_some()
             || scraped.is_some()
             || self.spawned.is_some()

@@ -111,9 +111,6 @@ fn rehearse_demo(
             .drain(..)
             .filter(|f| !seen.contains(&(f.operation.clone(), f.kind))),
     );
-    for (index, finding) in findings.iter_mut().enumerate() {
-        finding.id = format!("F{}", index + 1);
-    }
     rehearsal.report.findings = findings;
     let code = conclude(&rehearsal, Some(&report_dir), false)?;
     if code == ExitCode::Interrupted {

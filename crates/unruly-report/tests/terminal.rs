@@ -240,7 +240,36 @@ fn many_findings_are_capped() {
     let text = render_terminal(&report, TerminalStyle::plain(100));
     assert!(text.contains("F20 "), "{text}");
     assert!(!text.contains("F21 "), "{text}");
-    assert!(text.contains("… 10 more findings in report.json"), "{text}");
+    let kind = template.kind.as_str();
+    assert!(
+        text.contains(&format!("… 10 more findings in report.json: 10 {kind}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_kind_found_late_is_shown_among_the_capped_findings() {
+    let mut report = common::sample_report();
+    let template = report.findings[2].clone();
+    let mut late = report.findings[0].clone();
+    late.kind = unruly_core::FindingKind::MemoryGrowth;
+    report.findings = (1..=30)
+        .map(|i| {
+            let mut f = template.clone();
+            f.id = format!("F{i}");
+            f
+        })
+        .collect();
+    late.id = "F31".to_owned();
+    report.findings.push(late);
+    let text = render_terminal(&report, TerminalStyle::plain(100));
+    assert!(
+        text.contains("F31 "),
+        "the only finding of its kind is shown: {text}"
+    );
+    assert!(text.contains("F19 "), "{text}");
+    assert!(!text.contains("F20 "), "{text}");
+    assert!(text.contains("… 11 more findings in report.json"), "{text}");
 }
 
 #[test]

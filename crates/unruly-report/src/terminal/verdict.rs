@@ -70,7 +70,7 @@ pub(super) fn findings(out: &mut Out, findings: &[Finding]) {
     }
     out.line(format!("{title}  {}", severity_counts(out, findings)));
 
-    let shown = &findings[..findings.len().min(MAX_FINDINGS_SHOWN)];
+    let shown = pick_shown(findings);
     let widths = Widths {
         id: shown
             .iter()
@@ -88,15 +88,63 @@ pub(super) fn findings(out: &mut Out, findings: &[Finding]) {
             .max()
             .unwrap_or(0),
     };
-    for finding in shown {
+    for finding in &shown {
         one_finding(out, finding, widths);
     }
     if findings.len() > shown.len() {
         let more = findings.len() - shown.len();
-        let note = format!("… {more} more finding{} in report.json", plural(more));
+        let mut hidden: Vec<(&str, usize)> = Vec::new();
+        for finding in findings
+            .iter()
+            .filter(|f| !shown.iter().any(|s| std::ptr::eq(*s, *f)))
+        {
+            match hidden
+                .iter_mut()
+                .find(|(kind, _)| *kind == finding.kind.as_str())
+            {
+                Some((_, count)) => *count += 1,
+                None => hidden.push((finding.kind.as_str(), 1)),
+            }
+        }
+        let kinds: Vec<String> = hidden
+            .iter()
+            .map(|(kind, count)| format!("{count} {kind}"))
+            .collect();
+        let note = format!(
+            "… {more} more finding{} in report.json: {}",
+            plural(more),
+            kinds.join(", ")
+        );
         let note = out.tone(Tone::Dim, &note);
         out.line(format!("  {note}"));
     }
+}
+
+/// The findings shown in full, at most [`MAX_FINDINGS_SHOWN`], in report order: the first
+/// of each kind (the most severe kinds first), then the others in order, so that no kind
+/// hides behind many findings of another.
+fn pick_shown(findings: &[Finding]) -> Vec<&Finding> {
+    if findings.len() <= MAX_FINDINGS_SHOWN {
+        return findings.iter().collect();
+    }
+    let mut firsts: Vec<usize> = Vec::new();
+    for (index, finding) in findings.iter().enumerate() {
+        if !firsts.iter().any(|&i| findings[i].kind == finding.kind) {
+            firsts.push(index);
+        }
+    }
+    firsts.sort_by_key(|&i| (findings[i].severity, i));
+    let mut chosen: Vec<usize> = firsts.into_iter().take(MAX_FINDINGS_SHOWN).collect();
+    for index in 0..findings.len() {
+        if chosen.len() == MAX_FINDINGS_SHOWN {
+            break;
+        }
+        if !chosen.contains(&index) {
+            chosen.push(index);
+        }
+    }
+    chosen.sort_unstable();
+    chosen.into_iter().map(|i| &findings[i]).collect()
 }
 
 /// Widths of the columns of the findings' first lines.

@@ -455,3 +455,37 @@ fn a_block_left_open_is_counted_without_being_cut() {
     assert_eq!(groups[0].title, SAMPLES[4].title);
     assert_eq!(groups[0].count, 1);
 }
+
+#[test]
+fn one_rust_panic_site_is_one_group_whatever_text_reached_it() {
+    let watch = LogWatch::new(Instant::now());
+    for (at, text) in [(1.0, "👨‍👩‍👧‍👦"), (2.0, "مرحبا بالعالم"), (3.0, "שלום עולם")]
+    {
+        let panic = format!(
+            "thread 'tokio-runtime-worker' panicked at src/users.rs:42:23:\n\
+             byte index 16 is not a char boundary; it is inside 'x' (bytes 15..17) of `{text}`\n\
+             note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"
+        );
+        feed(&watch, at, &panic);
+        feed(&watch, at + 0.5, NOISE);
+    }
+    feed(
+        &watch,
+        5.0,
+        "thread 'main' panicked at src/handlers.rs:88:14:\n\
+         called `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }\n",
+    );
+    let groups = watch.groups();
+    assert_eq!(groups.len(), 2, "{groups:#?}");
+    assert_eq!(groups[0].count, 3, "{}", groups[0].signature);
+    assert!(
+        groups[0].signature.contains("of `<str>`"),
+        "{}",
+        groups[0].signature
+    );
+    assert!(
+        groups[1].signature.contains("`Result::unwrap()`"),
+        "type names stay: {}",
+        groups[1].signature
+    );
+}

@@ -63,6 +63,11 @@ static RAILS_HEADER: LazyLock<Regex> =
 static LINE_COL: LazyLock<Regex> = LazyLock::new(|| pattern(r"(?::\d+)+$"));
 static RUST_LOCATION: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"panicked at (?:'(?P<msg>.*)', )?(?P<file>[^\s']+?):\d+:\d+:?$"));
+/// Quoted text in a Rust panic message (`` `…` `` or `'…'`).
+static RUST_QUOTED: LazyLock<Regex> = LazyLock::new(|| pattern(r"`[^`]*`|'[^']*'"));
+/// What a quoted type or method name is made of (`Result::unwrap()`, `Err`, `Vec<u8>`).
+static RUST_PATH: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"^[`'][A-Za-z0-9_:<>()&,\[\] ]*[`']$"));
 static RUST_FRAME: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"^\s*\d+: (?P<func>.+?)(?:::h[0-9a-f]{16})?$"));
 static GO_MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
@@ -200,7 +205,10 @@ fn rust(body: &[&str]) -> (Language, LogErrorKind, String) {
         .filter_map(|l| RUST_FRAME.captures(l))
         .map(|c| c["func"].trim().to_owned())
         .find(|f| !library.iter().any(|lib| f.starts_with(lib)));
-    let what = format!("'{}'", cap(&normalize(&message, Quotes::Keep), 100));
+    let what = format!(
+        "'{}'",
+        cap(&normalize(&rust_quotes(&message), Quotes::Keep), 100)
+    );
     let frame = Frame {
         function: function.unwrap_or_default(),
         file,
@@ -210,6 +218,23 @@ fn rust(body: &[&str]) -> (Language, LogErrorKind, String) {
         LogErrorKind::Panic,
         join(&what, Some(&frame)),
     )
+}
+
+/// A panic message with quoted values (a user's text, a character) replaced by `<str>`,
+/// and quoted type and method names kept: one panic site, one signature, whatever the
+/// input that reached it.
+fn rust_quotes(message: &str) -> String {
+    RUST_QUOTED
+        .replace_all(message, |c: &regex::Captures<'_>| {
+            let quoted = &c[0];
+            if RUST_PATH.is_match(quoted) {
+                quoted.to_owned()
+            } else {
+                let quote = &quoted[..1];
+                format!("{quote}<str>{quote}")
+            }
+        })
+        .into_owned()
 }
 
 fn go(body: &[&str]) -> (Language, LogErrorKind, String) {

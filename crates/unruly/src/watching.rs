@@ -208,6 +208,10 @@ impl TargetWatcher {
 
     /// A phase (a rehearsal) starts now: sampling, following and scraping begin.
     pub fn begin(&mut self, start: Instant) -> anyhow::Result<()> {
+        if let Some(live) = self.live() {
+            // An exploration names its stages as it goes; a run is its load.
+            live.phase("load");
+        }
         let phase_log = LogWatch::new(start);
         *self.log.lock().unwrap_or_else(PoisonError::into_inner) = phase_log.clone();
         let process = match (&self.spawned, self.settings.pid) {

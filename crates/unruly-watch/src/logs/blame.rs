@@ -44,7 +44,7 @@ pub fn tie_to_failures(logged: &mut [Finding], groups: &[LogErrorGroup], failure
                     .map(|(_, f)| f)
             });
         if let Some(failure) = failed {
-            tie(finding, failure);
+            tie(finding, group, failure);
         }
     }
 }
@@ -78,7 +78,7 @@ fn id_number(finding: &Finding) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-fn tie(finding: &mut Finding, failure: &Finding) {
+fn tie(finding: &mut Finding, group: &LogErrorGroup, failure: &Finding) {
     finding.operation = failure.operation.clone();
     finding.evidence.request = failure.evidence.request.clone();
     finding.evidence.status = failure.evidence.status;
@@ -89,9 +89,14 @@ fn tie(finding: &mut Finding, failure: &Finding) {
             "the target", failure.operation, failure.id
         );
     }
+    let source = if group.source.is_empty() {
+        "log"
+    } else {
+        group.source.as_str()
+    };
     finding.reproduce = format!(
-        "# Send the request that failed with it ({}), then look for it in the target's log:\n{}\n{}",
-        failure.id, failure.reproduce, finding.reproduce
+        "# Send the request that failed with it ({}); the target's {source} then shows: {}\n{}",
+        failure.id, group.signature, failure.reproduce
     );
 }
 

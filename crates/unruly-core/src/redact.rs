@@ -34,6 +34,10 @@ static SECRET_PARAM: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A password in a URL's user information: `postgres://app:hunter2@db/shop`.
+static URL_PASSWORD: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)[^@\s/]+@"));
+
 /// `Bearer <credential>` or `Basic <credential>` anywhere.
 static SCHEME: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"(?i)\b((?:bearer|basic)\s+)[A-Za-z0-9._~+/=-]{8,}"));
@@ -43,8 +47,8 @@ static JWT: LazyLock<Regex> =
     LazyLock::new(|| pattern(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"));
 
 /// Words without which no pattern can match: most text is returned untouched, fast.
-const HINTS: [&str; 8] = [
-    "auth", "cookie", "token", "passw", "secret", "key", "session", "eyj",
+const HINTS: [&str; 9] = [
+    "auth", "cookie", "token", "passw", "secret", "key", "session", "eyj", "://",
 ];
 
 /// `text` with every credential replaced by [`REDACTED`]; borrowed when there was none.
@@ -63,6 +67,14 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
                 .into_owned();
             text = Cow::Owned(replaced);
         }
+    }
+    if URL_PASSWORD.is_match(&text) {
+        let replaced = URL_PASSWORD
+            .replace_all(&text, |caps: &Captures<'_>| {
+                format!("{}{REDACTED}@", &caps[1])
+            })
+            .into_owned();
+        text = Cow::Owned(replaced);
     }
     if JWT.is_match(&text) {
         text = Cow::Owned(JWT.replace_all(&text, REDACTED).into_owned());
@@ -114,6 +126,10 @@ mod tests {
         assert_eq!(
             redact_text("sent bearer 0123456789abcdef upstream"),
             "sent bearer <redacted> upstream"
+        );
+        assert_eq!(
+            redact_text("could not connect to postgres://app:hunter2@db:5432/shop"),
+            "could not connect to postgres://app:<redacted>@db:5432/shop"
         );
         let jwt = "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl ok";
         assert_eq!(redact_text(jwt), "got <redacted> ok");

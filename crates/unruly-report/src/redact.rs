@@ -22,10 +22,18 @@ pub fn redact_finding(finding: &mut Finding) {
     redact_in_place(&mut finding.reproduce);
 }
 
-/// Redacts every finding of a report and its target URL (which may carry a token).
+/// Redacts every finding of a report, its target URL (which may carry a token), how the
+/// target was watched (a spawn command may hold one) and the names of scraped series
+/// (their label values came from the target).
 pub fn redact_report(report: &mut Report) {
     redact_in_place(&mut report.target);
     for finding in &mut report.findings {
         redact_finding(finding);
+    }
+    if let Some(watch) = report.watch.as_mut() {
+        redact_in_place(&mut watch.source);
+        for series in &mut watch.scraped {
+            redact_in_place(&mut series.name);
+        }
     }
 }

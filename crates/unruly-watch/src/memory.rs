@@ -155,7 +155,8 @@ pub fn judge_memory(
     let fitted = slope * requests;
     let measured = rss_end - rss_start;
     let threshold = (MIN_GROWTH_BYTES as f64).max(MIN_GROWTH_FRACTION * rss_start);
-    if slope <= 0.0 || fitted < threshold || measured < threshold {
+    // Written so that a NaN (a degenerate fit) rejects rather than reports.
+    if !(slope > 0.0 && fitted >= threshold && measured >= threshold) {
         return None;
     }
     // 5. Steady, not a step nor a sawtooth.
@@ -167,7 +168,7 @@ pub fn judge_memory(
         &judged.iter().map(|j| j.1).collect::<Vec<_>>(),
         &judged.iter().map(|j| j.2).collect::<Vec<_>>(),
     )?;
-    if spearman < MIN_SPEARMAN {
+    if spearman.is_nan() || spearman < MIN_SPEARMAN {
         return None;
     }
     // 6. Not given back.

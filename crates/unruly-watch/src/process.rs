@@ -47,6 +47,12 @@ pub enum WatchError {
         /// Why.
         source: std::io::Error,
     },
+    /// Ctrl-C came while waiting for the spawned target to answer.
+    #[error("interrupted while waiting for the target to answer on {addr}")]
+    Interrupted {
+        /// The address waited on.
+        addr: SocketAddr,
+    },
     /// The spawned target ended before it accepted a connection.
     #[error("the target exited ({how}) before answering on {addr}")]
     ExitedBeforeAnswering {

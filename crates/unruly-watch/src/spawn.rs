@@ -4,8 +4,9 @@
 //! own (not a shell's), in a process group of its own (so that stopping it also stops what it
 //! started), with stdin closed and stdout and stderr read line by line into a [`LineSink`].
 
+use crate::logs::split_lines;
 use crate::process::WatchError;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -37,7 +38,7 @@ impl Stream {
 pub type LineSink = Arc<dyn Fn(Stream, &str) + Send + Sync>;
 
 /// The longest line passed to the sink, in bytes; the rest of a longer line is dropped.
-pub const MAX_LINE_BYTES: usize = 16 * 1024;
+pub use crate::logs::MAX_LINE_BYTES;
 /// Time between two connection attempts in [`SpawnedTarget::wait_until_answers`].
 pub const ANSWER_POLL: Duration = Duration::from_millis(50);
 /// How long [`SpawnedTarget::stop`] waits after SIGTERM before SIGKILL.
@@ -97,8 +98,107 @@ pub struct SpawnedTarget {
     stopped: bool,
 }
 
-/// Starts `command` with `sh -c "exec CMD"` in its own process group, stdin null, its output
-/// read line by line into `sink`.
+/// The process groups of the targets started and not yet stopped, for [`kill_spawned`].
+static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Kills (SIGKILL) the process group of every target started and not stopped: for a
+/// process about to exit at once (a second Ctrl-C), which runs no destructor, so that no
+/// target outlives unruly.
+pub fn kill_spawned() {
+    let groups = LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for &pid in groups.iter() {
+        signal_group(pid, rustix::process::Signal::KILL);
+    }
+}
+
+fn forget_group(pid: u32) {
+    LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .retain(|&live| live != pid);
+}
+
+/// The script `sh -c` runs for `command`: a simple command (`./srv --port 8080`, with
+/// leading variable assignments: `PORT=8080 ./srv`) becomes `[VARS] exec CMD`, so that the
+/// shell is replaced by the target; anything else (`cd app && ./srv`, pipes, lists) is run
+/// as written (dash and bash then exec its last simple command themselves).
+pub fn shell_script(command: &str) -> String {
+    if command.starts_with("exec ") {
+        return command.to_owned();
+    }
+    let Some(words) = simple_words(command) else {
+        return command.to_owned();
+    };
+    let is_assignment = |word: &str| {
+        word.split_once('=').is_some_and(|(name, _)| {
+            !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    };
+    let assignments = words.iter().take_while(|word| is_assignment(word)).count();
+    match words.get(assignments) {
+        None => command.to_owned(),
+        Some(_) if assignments == 0 => format!("exec {command}"),
+        Some(first) => {
+            let at = first.as_ptr() as usize - command.as_ptr() as usize;
+            format!("{} exec {}", command[..at].trim_end(), &command[at..])
+        }
+    }
+}
+
+/// The words of a simple command, as slices of it (quotes kept inside them); `None` when an
+/// operator (`;`, `&`, `|`, a redirection, a subshell, a substitution, a newline) stands
+/// outside quotes, or a quote is left open.
+fn simple_words(command: &str) -> Option<Vec<&str>> {
+    let mut words = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (at, c) in command.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some('"') if c == '\\' => escaped = true,
+            Some(_) => {}
+            None => match c {
+                '\'' | '"' => {
+                    quote = Some(c);
+                    start.get_or_insert(at);
+                }
+                '\\' => {
+                    escaped = true;
+                    start.get_or_insert(at);
+                }
+                ';' | '&' | '|' | '(' | ')' | '<' | '>' | '`' | '$' | '\n' => return None,
+                c if c.is_whitespace() => {
+                    if let Some(begin) = start.take() {
+                        words.push(&command[begin..at]);
+                    }
+                }
+                _ => {
+                    start.get_or_insert(at);
+                }
+            },
+        }
+    }
+    if quote.is_some() {
+        return None;
+    }
+    if let Some(begin) = start {
+        words.push(&command[begin..]);
+    }
+    Some(words)
+}
+
+/// Starts `command` with `sh -c` in its own process group, stdin null, its output read line
+/// by line into `sink`. A simple command is `exec`ed (see [`shell_script`]), so that the
+/// pid watched is the target's own.
 pub fn start(command: &str, sink: LineSink) -> Result<SpawnedTarget, WatchError> {
     let trimmed = command.trim();
     if trimmed.is_empty() {
@@ -106,7 +206,7 @@ pub fn start(command: &str, sink: LineSink) -> Result<SpawnedTarget, WatchError>
     }
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(format!("exec {trimmed}"))
+        .arg(shell_script(trimmed))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -117,6 +217,10 @@ pub fn start(command: &str, sink: LineSink) -> Result<SpawnedTarget, WatchError>
             source,
         })?;
     let pid = child.id();
+    LIVE_GROUPS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(pid);
     let mut readers = Vec::with_capacity(2);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -143,7 +247,7 @@ pub fn start(command: &str, sink: LineSink) -> Result<SpawnedTarget, WatchError>
         let sink = Arc::clone(&sink);
         let reader = std::thread::Builder::new()
             .name(format!("unruly-{}", stream.as_str()))
-            .spawn(move || read_lines(pipe, MAX_LINE_BYTES, |line| sink(stream, line)))
+            .spawn(move || read_lines(pipe, |line| sink(stream, line)))
             .map_err(|source| WatchError::Thread { source });
         match reader {
             Ok(handle) => readers.push(handle),
@@ -161,43 +265,21 @@ pub fn start(command: &str, sink: LineSink) -> Result<SpawnedTarget, WatchError>
 /// Reads `input` line by line until its end, calling `each` with every line: without its
 /// line ending, cut at `max` bytes, invalid UTF-8 replaced. Memory stays bounded by `max`
 /// whatever the writer sends.
-pub fn read_lines(input: impl Read, max: usize, mut each: impl FnMut(&str)) {
-    let mut reader = BufReader::with_capacity(8 * 1024, input);
-    let mut line: Vec<u8> = Vec::with_capacity(256);
-    let mut in_line = false;
+pub fn read_lines(mut input: impl Read, mut each: impl FnMut(&str)) {
+    let mut partial = Vec::new();
+    let mut buf = [0u8; 8 * 1024];
     loop {
-        let (consumed, ended) = match reader.fill_buf() {
-            Ok([]) => break,
-            Ok(buf) => {
-                let (chunk, ended) = match buf.iter().position(|&b| b == b'\n') {
-                    Some(i) => (&buf[..i], Some(i + 1)),
-                    None => (buf, None),
-                };
-                let room = max.saturating_sub(line.len());
-                line.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                in_line = true;
-                (ended.unwrap_or(buf.len()), ended.is_some())
-            }
+        match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => split_lines(&mut partial, &buf[..n], &mut each),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => break,
-        };
-        reader.consume(consumed);
-        if ended {
-            emit(&mut line, &mut each);
-            in_line = false;
         }
     }
-    if in_line && !line.is_empty() {
-        emit(&mut line, &mut each);
+    if !partial.is_empty() {
+        let line = String::from_utf8_lossy(&partial);
+        each(line.strip_suffix('\r').unwrap_or(&line));
     }
-}
-
-fn emit(line: &mut Vec<u8>, each: &mut impl FnMut(&str)) {
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    each(&String::from_utf8_lossy(line));
-    line.clear();
 }
 
 impl SpawnedTarget {
@@ -229,10 +311,24 @@ impl SpawnedTarget {
         addr: SocketAddr,
         timeout: Duration,
     ) -> Result<(), WatchError> {
+        self.wait_until_answers_or(addr, timeout, || false)
+    }
+
+    /// As [`wait_until_answers`](Self::wait_until_answers), giving up as soon as
+    /// `interrupted` says so (Ctrl-C).
+    pub fn wait_until_answers_or(
+        &mut self,
+        addr: SocketAddr,
+        timeout: Duration,
+        interrupted: impl Fn() -> bool,
+    ) -> Result<(), WatchError> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(how) = self.exit_status() {
                 return Err(WatchError::ExitedBeforeAnswering { how, addr });
+            }
+            if interrupted() {
+                return Err(WatchError::Interrupted { addr });
             }
             let now = Instant::now();
             if now >= deadline {
@@ -273,6 +369,7 @@ impl SpawnedTarget {
         }
         // Whatever it started may linger in its group even when it ended itself.
         signal_group(self.pid, rustix::process::Signal::KILL);
+        forget_group(self.pid);
         if ended.is_none() {
             let mut state = lock(&self.state);
             if state.ended.is_none() {
@@ -377,6 +474,45 @@ mod tests {
 
     fn seen(lines: &Lines) -> Vec<(Stream, String)> {
         lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn simple_commands_are_execed_with_their_variables_in_front() {
+        assert_eq!(shell_script("./srv --port 8080"), "exec ./srv --port 8080");
+        assert_eq!(
+            shell_script("PORT=8080 RUST_LOG=debug ./srv -v"),
+            "PORT=8080 RUST_LOG=debug exec ./srv -v"
+        );
+        assert_eq!(shell_script("cd app && ./srv"), "cd app && ./srv");
+        assert_eq!(shell_script("exec ./srv"), "exec ./srv");
+        assert_eq!(
+            shell_script("python3 -c 'print(1)'"),
+            "exec python3 -c 'print(1)'"
+        );
+        assert_eq!(shell_script("A='x y' ./srv"), "A='x y' exec ./srv");
+        assert_eq!(shell_script("./srv > log"), "./srv > log");
+        assert_eq!(
+            shell_script("./srv --name \"a;b\""),
+            "exec ./srv --name \"a;b\""
+        );
+        assert_eq!(shell_script("X=1"), "X=1");
+    }
+
+    #[test]
+    fn a_command_with_a_variable_is_the_targets_own_process() {
+        let (sink, lines) = collecting();
+        let target = start(
+            "GREETING=hello python3 -c 'import os, time; print(os.environ[\"GREETING\"], flush=True); time.sleep(5)'",
+            sink,
+        )
+        .expect("starts");
+        assert!(eventually(Duration::from_secs(5), || seen(&lines)
+            .iter()
+            .any(|(_, line)| line == "hello")));
+        let comm =
+            std::fs::read_to_string(format!("/proc/{}/comm", target.pid())).unwrap_or_default();
+        assert!(comm.starts_with("python3"), "{comm}");
+        target.stop();
     }
 
     /// A loopback address where nothing listens (bound, then released).
@@ -524,7 +660,7 @@ server.serve_forever()
         input.extend_from_slice(b"bad \xff byte\n");
         input.extend_from_slice(b"no newline at the end");
         let mut lines = Vec::new();
-        read_lines(&input[..], 16 * 1024, |l| lines.push(l.to_owned()));
+        read_lines(&input[..], |l| lines.push(l.to_owned()));
         assert_eq!(
             lines.len(),
             4,

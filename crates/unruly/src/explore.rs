@@ -34,9 +34,7 @@ pub fn explore_watched(
     // The watch begins as the exploration does, so that what the target logs from its
     // first request on is in it.
     if let Some(watcher) = watcher.as_deref_mut() {
-        if let Err(error) = watcher.begin(std::time::Instant::now()) {
-            eprintln!("warning: {error:#}");
-        }
+        watcher.begin(std::time::Instant::now());
     }
     let mut started = false;
     let result = unruly_explore::explore(spec, options, interrupt, |snapshot| {

@@ -3,7 +3,8 @@
 use unruly_engine::CancellationToken;
 
 /// A token cancelled on the first Ctrl-C (SIGINT) or SIGTERM; a second one ends
-/// the process at once (exit 130), should finishing the report hang.
+/// the process at once (exit 130), should finishing the report hang, killing the targets
+/// it spawned first.
 pub(crate) fn on_ctrl_c() -> CancellationToken {
     let token = CancellationToken::new();
     let cancel = token.clone();
@@ -23,6 +24,8 @@ pub(crate) fn on_ctrl_c() -> CancellationToken {
                         return;
                     }
                     if signals > 0 {
+                        // No destructor runs past exit: stop the targets unruly started.
+                        unruly_watch::spawn::kill_spawned();
                         std::process::exit(130);
                     }
                     cancel.cancel();

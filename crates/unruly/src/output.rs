@@ -42,13 +42,15 @@ impl ReportDir {
     }
 
     /// Writes report.json, report.html and junit.xml; returns report.json's path.
+    /// report.json, the contract, goes first: nothing written after it can cost it.
     pub fn write_report(&self, report: &Report) -> anyhow::Result<PathBuf> {
+        let json = unruly_report::write_report_json(report, &self.dir)
+            .with_context(|| format!("cannot write report.json in {}", self.dir.display()))?;
         unruly_report::write_junit_xml(report, &self.dir)
             .with_context(|| format!("cannot write junit.xml in {}", self.dir.display()))?;
         unruly_report::write_report_html(report, &self.dir)
             .with_context(|| format!("cannot write report.html in {}", self.dir.display()))?;
-        unruly_report::write_report_json(report, &self.dir)
-            .with_context(|| format!("cannot write report.json in {}", self.dir.display()))
+        Ok(json)
     }
 }
 

@@ -73,9 +73,7 @@ pub fn rehearse_watched(
             let start = Instant::now();
             watchers.begin(start);
             if let Some(watcher) = watcher.as_deref_mut() {
-                if let Err(error) = watcher.begin(start) {
-                    eprintln!("warning: {error:#}");
-                }
+                watcher.begin(start);
             }
             if let Some(faults) = &faults {
                 faults.begin(start);

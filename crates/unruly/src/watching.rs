@@ -56,18 +56,24 @@ impl WatchSettings {
             bail!("--watch-pid 0: expected the pid of the target's process");
         }
         let scrape = match &args.scrape {
-            Some(path) if path.starts_with('/') => {
+            Some(path) if path.starts_with('/') && target.starts_with("http://") => {
                 Some(format!("{}{path}", target.trim_end_matches('/')))
             }
-            Some(url) if url.starts_with("http://") => Some(url.clone()),
+            Some(path) if path.starts_with('/') => bail!(
+                "--scrape {path}: the target is not plain http, and scraping speaks http only; \
+                 give the endpoint's http:// URL"
+            ),
+            Some(url) if url.starts_with("http://") && !url.contains('@') => Some(url.clone()),
             Some(other) => bail!(
                 "--scrape {other}: expected an http:// URL or a path on the target, e.g. --scrape /metrics"
             ),
             None => None,
         };
         if let Some(addr) = args.metrics_addr {
-            if !addr.ip().is_loopback() && addr.ip().is_unspecified() {
-                eprintln!("note: --metrics-addr {addr} serves unruly's metrics on every interface");
+            if !addr.ip().is_loopback() {
+                eprintln!(
+                    "note: --metrics-addr {addr} serves unruly's metrics beyond this machine"
+                );
             }
         }
         Ok(Self {
@@ -158,7 +164,12 @@ impl TargetWatcher {
     /// Starts what is watched before the run: the spawned target (waiting until it
     /// answers at `target`, the base URL) and unruly's metrics endpoint. `None` when
     /// nothing is.
-    pub fn start(settings: WatchSettings, target: &str) -> anyhow::Result<Option<Self>> {
+    /// Ctrl-C (`interrupt`) while waiting for a spawned target stops it and fails.
+    pub fn start(
+        settings: WatchSettings,
+        target: &str,
+        interrupt: &unruly_engine::CancellationToken,
+    ) -> anyhow::Result<Option<Self>> {
         if !settings.any() {
             return Ok(None);
         }
@@ -173,7 +184,12 @@ impl TargetWatcher {
             None => None,
         };
         let spawned = match &settings.spawn {
-            Some(command) => Some(spawn_target(command, target_socket(target)?, &log)?),
+            Some(command) => Some(spawn_target(
+                command,
+                target_socket(target)?,
+                &log,
+                interrupt,
+            )?),
             None => None,
         };
         if let Some(pid) = settings.pid {
@@ -207,40 +223,46 @@ impl TargetWatcher {
     }
 
     /// A phase (a rehearsal) starts now: sampling, following and scraping begin.
-    pub fn begin(&mut self, start: Instant) -> anyhow::Result<()> {
+    pub fn begin(&mut self, start: Instant) {
         if let Some(live) = self.live() {
             // An exploration names its stages as it goes; a run is its load.
             live.phase("load");
         }
         let phase_log = LogWatch::new(start);
         *self.log.lock().unwrap_or_else(PoisonError::into_inner) = phase_log.clone();
+        // Each part starts on its own: one that cannot leaves the others watching.
         let process = match (&self.spawned, self.settings.pid) {
-            (Some(spawned), _) => Some(
+            (Some(spawned), _) => {
                 ProcessWatch::attach_child(spawned.pid(), start, spawned.exit_probe())
-                    .context("cannot watch the spawned target")?,
-            ),
-            (None, Some(pid)) => Some(
-                ProcessWatch::attach(pid, start).with_context(|| format!("--watch-pid {pid}"))?,
-            ),
+                    .map_err(|error| warn(format!("cannot watch the spawned target: {error}")))
+                    .ok()
+            }
+            (None, Some(pid)) => ProcessWatch::attach(pid, start)
+                .map_err(|error| warn(format!("--watch-pid {pid}: {error}")))
+                .ok(),
             (None, None) => None,
         };
         let followers = self
             .settings
             .logs
             .iter()
-            .map(|path| {
+            .filter_map(|path| {
                 phase_log
                     .follow(path, Arc::new(std::sync::atomic::AtomicBool::new(false)))
-                    .with_context(|| format!("--watch-log {}: cannot follow it", path.display()))
+                    .map_err(|error| {
+                        warn(format!(
+                            "--watch-log {}: cannot follow it: {error}",
+                            path.display()
+                        ))
+                    })
+                    .ok()
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        let scraper = match &self.settings.scrape {
-            Some(url) => Some(
-                Scraper::spawn(url, start, SCRAPE_EVERY)
-                    .with_context(|| format!("--scrape {url}"))?,
-            ),
-            None => None,
-        };
+            .collect();
+        let scraper = self.settings.scrape.as_ref().and_then(|url| {
+            Scraper::spawn(url, start, SCRAPE_EVERY)
+                .map_err(|error| warn(format!("--scrape {url}: {error}")))
+                .ok()
+        });
         self.phase = Some(Phase {
             process,
             followers,
@@ -249,7 +271,6 @@ impl TargetWatcher {
             requests: 0,
             stages: Vec::new(),
         });
-        Ok(())
     }
 
     /// The watched process's latest sample as the run goes, for the live progress.
@@ -420,6 +441,10 @@ impl TargetWatcher {
     }
 }
 
+fn warn(message: String) {
+    eprintln!("warning: {message}; the rest is watched");
+}
+
 /// The address the target answers on, from its base URL.
 fn target_socket(target: &str) -> anyhow::Result<SocketAddr> {
     use std::net::ToSocketAddrs;
@@ -465,12 +490,13 @@ fn running_at(t_s: f64, context: &PhaseContext<'_>, stages: &[(f64, String)]) ->
         .map(|(_, stage)| stage.clone())
 }
 
-/// Starts `command` as the target, its output going to the phase's log (and its
-/// stderr echoed to ours), and waits until it answers on `addr`.
+/// Starts `command` as the target, its output going to the phase's log, and waits until it
+/// answers on `addr` (or Ctrl-C).
 fn spawn_target(
     command: &str,
     addr: SocketAddr,
     log: &Arc<Mutex<LogWatch>>,
+    interrupt: &unruly_engine::CancellationToken,
 ) -> anyhow::Result<SpawnedTarget> {
     let current = Arc::clone(log);
     let sink: LineSink = Arc::new(move |stream, line| {
@@ -482,7 +508,9 @@ fn spawn_target(
     });
     let mut spawned =
         unruly_watch::spawn::start(command, sink).with_context(|| format!("--spawn {command}"))?;
-    if let Err(error) = spawned.wait_until_answers(addr, SPAWN_ANSWER_TIMEOUT) {
+    if let Err(error) =
+        spawned.wait_until_answers_or(addr, SPAWN_ANSWER_TIMEOUT, || interrupt.is_cancelled())
+    {
         // Stopping it joins the readers of its output, so that all of it is in the log.
         spawned.stop();
         let tail = log.lock().unwrap_or_else(PoisonError::into_inner).tail();

@@ -327,6 +327,9 @@ impl Scale {
 
     /// Decades from below `min` to above `max`, with 2 and 5 between them when few.
     fn log(min: f64, max: f64) -> Self {
+        // Decades whose powers stay normal floats (no underflow to 0, no infinity).
+        let min = min.clamp(1e-300, 1e300);
+        let max = max.clamp(min, 1e300);
         let lo = min.log10().floor() as i32;
         let hi = (max.log10().ceil() as i32).max(lo + 1);
         let mut ticks = Vec::new();
@@ -365,9 +368,16 @@ fn nice_ticks(max: f64) -> Vec<f64> {
         .map(|m| m * magnitude)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * magnitude);
-    let n = (max / step).ceil().max(1.0) as usize;
+    // Values so small that the step underflows (a target may expose 1e-323) get one tick.
+    if !(step > 0.0 && step.is_finite()) {
+        return vec![0.0, max];
+    }
+    let n = ((max / step).ceil().max(1.0) as usize).min(MAX_TICKS);
     (0..=n).map(|i| i as f64 * step).collect()
 }
+
+/// Most ticks an axis gets, whatever its values.
+const MAX_TICKS: usize = 12;
 
 /// A round step in seconds giving at most eight ticks (four on small charts).
 fn time_step(x_max: f64, size: Size) -> f64 {
@@ -398,6 +408,22 @@ mod tests {
             *ticks.last().unwrap() >= 1234.0 && ticks.len() <= 6,
             "{ticks:?}"
         );
+    }
+
+    #[test]
+    fn values_a_target_may_expose_give_bounded_axes() {
+        for max in [1e-323, f64::MIN_POSITIVE, 1e-300, 1e308, f64::MAX] {
+            let ticks = nice_ticks(max);
+            assert!(ticks.len() <= MAX_TICKS + 1, "{max}: {ticks:?}");
+        }
+        for (min, max) in [(1e-323, 1e-320), (1e-5, f64::MAX), (0.5, 0.5)] {
+            let scale = Scale::log(min, max);
+            assert!(
+                scale.ticks.iter().all(|t| t.is_finite() && *t > 0.0),
+                "{min} {max}"
+            );
+            assert!(scale.fraction(max).is_finite());
+        }
     }
 
     #[test]

@@ -172,13 +172,16 @@ impl Tail {
         if len == open.pos || open.file.seek(SeekFrom::Start(open.pos)).is_err() {
             return;
         }
+        // Up to the length seen now, no further: a file growing faster than it is read
+        // must not hold this poll (and the follower's stop) forever.
         let mut buf = vec![0u8; CHUNK];
-        loop {
-            match open.file.read(&mut buf) {
+        while open.pos < len {
+            let want = usize::try_from(len - open.pos).map_or(CHUNK, |left| left.min(CHUNK));
+            match open.file.read(&mut buf[..want]) {
                 Ok(0) => break,
                 Ok(n) => {
                     open.pos += n as u64;
-                    feed(&mut self.partial, &buf[..n], |line| {
+                    split_lines(&mut self.partial, &buf[..n], |line| {
                         watch.line(&self.source, line)
                     });
                 }
@@ -198,8 +201,9 @@ impl Tail {
 }
 
 /// Splits `bytes` into lines, continuing `partial`; each complete line goes to `emit`
-/// (without `\n` or `\r`). A line's bytes past [`MAX_LINE_BYTES`] are dropped.
-fn feed(partial: &mut Vec<u8>, bytes: &[u8], mut emit: impl FnMut(&str)) {
+/// (without `\n` or `\r`, invalid UTF-8 replaced). A line's bytes past
+/// [`MAX_LINE_BYTES`] are dropped. The target's output (`--spawn`) is split the same way.
+pub fn split_lines(partial: &mut Vec<u8>, bytes: &[u8], mut emit: impl FnMut(&str)) {
     let mut rest = bytes;
     while !rest.is_empty() {
         let (piece, newline) = match rest.iter().position(|b| *b == b'\n') {
@@ -261,16 +265,16 @@ mod tests {
     fn lines_are_split_and_capped() {
         let mut partial = Vec::new();
         let mut seen = Vec::new();
-        feed(&mut partial, b"one\r\ntw", |l| seen.push(l.to_owned()));
-        feed(&mut partial, b"o\n\nthree", |l| seen.push(l.to_owned()));
+        split_lines(&mut partial, b"one\r\ntw", |l| seen.push(l.to_owned()));
+        split_lines(&mut partial, b"o\n\nthree", |l| seen.push(l.to_owned()));
         assert_eq!(seen, ["one", "two", ""]);
         assert_eq!(partial, b"three");
         let long = vec![b'x'; MAX_LINE_BYTES * 3];
         partial.clear();
-        feed(&mut partial, &long, |l| seen.push(l.to_owned()));
-        feed(&mut partial, &long, |l| seen.push(l.to_owned()));
+        split_lines(&mut partial, &long, |l| seen.push(l.to_owned()));
+        split_lines(&mut partial, &long, |l| seen.push(l.to_owned()));
         assert_eq!(partial.len(), MAX_LINE_BYTES);
-        feed(&mut partial, b"\n", |l| seen.push(l.to_owned()));
+        split_lines(&mut partial, b"\n", |l| seen.push(l.to_owned()));
         assert_eq!(seen.last().map(String::len), Some(MAX_LINE_BYTES));
     }
 

@@ -22,7 +22,7 @@ mod samples;
 
 pub use blame::{tie_to_failures, NEAR_S};
 pub use finding::log_error_findings;
-pub use follow::{Follower, POLL_INTERVAL};
+pub use follow::{split_lines, Follower, POLL_INTERVAL};
 pub use group::{LogErrorGroup, MAX_EXCERPT_BYTES, MAX_GROUPS, MAX_TIMES};
 pub use normalize::{redact, strip_ansi, REDACTED};
 

@@ -11,7 +11,7 @@ use crate::Rehearsal;
 use anyhow::Context;
 use std::net::SocketAddr;
 use std::time::Duration;
-use unruly_core::FindingKind;
+use unruly_core::{Finding, FindingKind};
 use unruly_demo::{DemoOptions, DependencyStub, Variant};
 use unruly_explore::{Dependency, ExploreOptions};
 
@@ -45,8 +45,9 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         metrics_addr: args.metrics_addr,
         ..WatchSettings::default()
     };
-    let mut watcher =
-        TargetWatcher::start(settings, &base_url)?.context("the demo service was not started")?;
+    let interrupt = crate::interrupt::on_ctrl_c();
+    let mut watcher = TargetWatcher::start(settings, &base_url, &interrupt)?
+        .context("the demo service was not started")?;
     super::announce_metrics(Some(&watcher));
     eprintln!(
         "demo service ({}) listening on {base_url}, pid {}; its OpenAPI document is at \
@@ -63,7 +64,7 @@ pub(crate) fn execute(args: DemoArgs) -> anyhow::Result<ExitCode> {
         listen: shipping_via.to_string(),
         upstream: stub.addr().to_string(),
     };
-    let rehearsed = rehearse_demo(&args, &base_url, shipping, &mut watcher);
+    let rehearsed = rehearse_demo(&args, &base_url, shipping, &mut watcher, interrupt);
     watcher.stop();
     stub.stop();
     rehearsed
@@ -75,8 +76,8 @@ fn rehearse_demo(
     base_url: &str,
     shipping: Dependency,
     watcher: &mut TargetWatcher,
+    interrupt: unruly_engine::CancellationToken,
 ) -> anyhow::Result<ExitCode> {
-    let interrupt = crate::interrupt::on_ctrl_c();
     let explored = explore(base_url, shipping, args, interrupt.clone(), watcher)?;
     if explored.report.interrupted {
         return Ok(ExitCode::Interrupted);
@@ -100,17 +101,14 @@ fn rehearse_demo(
     // One report: the exploration's findings first, then those only the load
     // found (a bug both saw is reported once, with the shrunk input).
     let mut findings = explored.report.findings;
-    let seen: Vec<(String, FindingKind)> = findings
-        .iter()
-        .map(|f| (f.operation.clone(), f.kind))
+    let seen: Vec<(String, FindingKind, &str)> = findings.iter().map(same_bug).collect();
+    let only_loaded: Vec<Finding> = rehearsal
+        .report
+        .findings
+        .drain(..)
+        .filter(|f| !seen.contains(&same_bug(f)))
         .collect();
-    findings.extend(
-        rehearsal
-            .report
-            .findings
-            .drain(..)
-            .filter(|f| !seen.contains(&(f.operation.clone(), f.kind))),
-    );
+    findings.extend(only_loaded);
     rehearsal.report.findings = findings;
     let code = conclude(&rehearsal, Some(&report_dir), false)?;
     if code == ExitCode::Interrupted {
@@ -134,6 +132,19 @@ fn rehearse_demo(
     } else {
         ExitCode::Findings
     })
+}
+
+/// What makes two findings one bug: their operation and kind and, for a logged error, what
+/// was logged (two signatures on one operation are two bugs).
+fn same_bug(finding: &Finding) -> (String, FindingKind, &str) {
+    let what = match finding.kind {
+        FindingKind::LogError => finding
+            .summary
+            .split_once(" logged ")
+            .map_or(finding.summary.as_str(), |(what, _)| what),
+        _ => "",
+    };
+    (finding.operation.clone(), finding.kind, what)
 }
 
 /// The command that serves the demo shop in a child process: this very binary, with

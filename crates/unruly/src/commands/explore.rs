@@ -24,9 +24,10 @@ pub(crate) fn execute(args: ExploreArgs) -> anyhow::Result<ExitCode> {
     let options = options(&args)?;
     // A spawned target must answer before its spec can be read from it.
     let settings = WatchSettings::from_args(&args.watch, &options.target)?;
-    let mut watcher = TargetWatcher::start(settings, &options.target)?;
+    let interrupt = crate::interrupt::on_ctrl_c();
+    let mut watcher = TargetWatcher::start(settings, &options.target, &interrupt)?;
     super::announce_metrics(watcher.as_ref());
-    let explored = explore_spec(&args, &options, watcher.as_mut());
+    let explored = explore_spec(&args, &options, watcher.as_mut(), interrupt);
     if let Some(watcher) = watcher {
         watcher.stop();
     }
@@ -38,11 +39,11 @@ fn explore_spec(
     args: &ExploreArgs,
     options: &ExploreOptions,
     watcher: Option<&mut TargetWatcher>,
+    interrupt: CancellationToken,
 ) -> anyhow::Result<(Rehearsal, ReportDir)> {
     let source = spec_source(&args.openapi, &options.target, args.insecure)?;
     let spec = unruly_plan::import_openapi(&source)?;
     let mut report_dir = ReportDir::create(&args.report_dir)?;
-    let interrupt = crate::interrupt::on_ctrl_c();
     let rehearsal = explore_with_progress(
         &spec,
         options,

@@ -59,12 +59,12 @@ pub(crate) fn perform(plan: &Plan, output: Output<'_>) -> anyhow::Result<(Rehear
         .map(|args| WatchSettings::from_args(args, &plan.target.base_url))
         .transpose()?
         .unwrap_or_default();
-    let mut watcher = TargetWatcher::start(settings, &plan.target.base_url)?;
+    let interrupt = crate::interrupt::on_ctrl_c();
+    let mut watcher = TargetWatcher::start(settings, &plan.target.base_url, &interrupt)?;
     announce_metrics(watcher.as_ref());
     let mut progress = Progress::new(output.quiet, plan.stop.duration())
         .with_stages(plan)
         .with_feed(watcher.as_ref().map(TargetWatcher::feed));
-    let interrupt = crate::interrupt::on_ctrl_c();
     let rehearsal = rehearse_watched(plan, output.command, interrupt, watcher.as_mut(), |event| {
         progress.event(event);
         if let Some(dir) = report_dir.as_mut() {

@@ -35,13 +35,15 @@ pub fn tie_to_failures(logged: &mut [Finding], groups: &[LogErrorGroup], failure
                 if finding.operation != super::finding::NO_OPERATION {
                     return None;
                 }
-                failures
-                    .iter()
-                    .filter(|f| failed_request(f))
-                    .map(|f| ((f.first_seen_s - group.first_t_s).abs(), f))
-                    .filter(|(distance, _)| *distance <= NEAR_S)
-                    .min_by(|a, b| a.0.total_cmp(&b.0))
-                    .map(|(_, f)| f)
+                // Only when one failure alone was first seen then: among several, time
+                // cannot tell which request it was.
+                let mut near = failures.iter().filter(|f| {
+                    failed_request(f) && (f.first_seen_s - group.first_t_s).abs() <= NEAR_S
+                });
+                match (near.next(), near.next()) {
+                    (Some(only), None) => Some(only),
+                    _ => None,
+                }
             });
         if let Some(failure) = failed {
             tie(finding, group, failure);
@@ -56,18 +58,25 @@ fn failed_request(finding: &Finding) -> bool {
             || finding.evidence.error.is_some())
 }
 
-/// How many distinctive lines of the logged block the failure's response shows.
+/// How many lines of the logged block the failure's response shows; 0 unless it shows at
+/// least half of them (one shared boilerplate line, such as Rust's `note: run with
+/// RUST_BACKTRACE=1`, ties nothing).
 fn shared_lines(group: &LogErrorGroup, failure: &Finding) -> usize {
     let Some(excerpt) = failure.evidence.excerpt.as_deref() else {
         return 0;
     };
-    group
+    let lines: Vec<&str> = group
         .excerpt
         .lines()
         .map(str::trim)
         .filter(|line| line.len() >= MIN_LINE)
-        .filter(|line| excerpt.contains(line))
-        .count()
+        .collect();
+    let shared = lines.iter().filter(|line| excerpt.contains(*line)).count();
+    if shared * 2 >= lines.len() {
+        shared
+    } else {
+        0
+    }
 }
 
 fn id_number(finding: &Finding) -> u64 {
@@ -201,6 +210,19 @@ mod tests {
             super::super::finding::NO_OPERATION,
             "nothing near 6 s"
         );
+    }
+
+    #[test]
+    fn one_shared_boilerplate_line_or_several_failures_at_once_tie_nothing() {
+        let panic = "thread 'main' panicked at src/handlers.rs:88:14:\ncalled `Result::unwrap()` on an `Err` value: ParseIntError { kind: InvalidDigit }\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
+        let (mut finding, group) = logged(0.1, panic);
+        let other_panic = "thread 'main' panicked at src/users.rs:42:23:\nbyte index 16 is not a char boundary\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace";
+        let failures = [
+            failure("F1", "POST /users", 0.0, other_panic),
+            failure("F2", "GET /products/{id}", 0.1, TRACEBACK),
+        ];
+        tie_to_failures(std::slice::from_mut(&mut finding), &[group], &failures);
+        assert_eq!(finding.operation, super::super::finding::NO_OPERATION);
     }
 
     #[test]

@@ -311,17 +311,24 @@ impl SpawnedTarget {
         addr: SocketAddr,
         timeout: Duration,
     ) -> Result<(), WatchError> {
-        self.wait_until_answers_or(addr, timeout, || false)
+        self.wait_until_answers_or(&[addr], timeout, || false)
     }
 
-    /// As [`wait_until_answers`](Self::wait_until_answers), giving up as soon as
-    /// `interrupted` says so (Ctrl-C).
+    /// As [`wait_until_answers`](Self::wait_until_answers), on any of `addrs` (a name such
+    /// as `localhost` may resolve to `::1` and `127.0.0.1`, and the target listen on one),
+    /// giving up as soon as `interrupted` says so (Ctrl-C). Errors name the first address.
     pub fn wait_until_answers_or(
         &mut self,
-        addr: SocketAddr,
+        addrs: &[SocketAddr],
         timeout: Duration,
         interrupted: impl Fn() -> bool,
     ) -> Result<(), WatchError> {
+        let Some(&addr) = addrs.first() else {
+            return Err(WatchError::NotAnswering {
+                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+                timeout,
+            });
+        };
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(how) = self.exit_status() {
@@ -335,7 +342,10 @@ impl SpawnedTarget {
                 return Err(WatchError::NotAnswering { addr, timeout });
             }
             let attempt = (deadline - now).min(ANSWER_POLL);
-            if TcpStream::connect_timeout(&addr, attempt).is_ok() {
+            if addrs
+                .iter()
+                .any(|addr| TcpStream::connect_timeout(addr, attempt).is_ok())
+            {
                 return Ok(());
             }
             let now = Instant::now();

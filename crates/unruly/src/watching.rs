@@ -186,7 +186,7 @@ impl TargetWatcher {
         let spawned = match &settings.spawn {
             Some(command) => Some(spawn_target(
                 command,
-                target_socket(target)?,
+                &target_sockets(target)?,
                 &log,
                 interrupt,
             )?),
@@ -445,26 +445,29 @@ fn warn(message: String) {
     eprintln!("warning: {message}; the rest is watched");
 }
 
-/// The address the target answers on, from its base URL.
-fn target_socket(target: &str) -> anyhow::Result<SocketAddr> {
+/// The addresses the target may answer on, from its base URL.
+fn target_sockets(target: &str) -> anyhow::Result<Vec<SocketAddr>> {
     use std::net::ToSocketAddrs;
     let endpoint = unruly_engine::Endpoint::resolve(target, true)
         .map_err(|error| anyhow!("--spawn: {error}"))?;
     let port = if endpoint.scheme == "https" { 443 } else { 80 };
-    let authority = if endpoint
+    let has_port = endpoint
         .authority
         .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-    {
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok());
+    let authority = if has_port {
         endpoint.authority.clone()
     } else {
         format!("{}:{port}", endpoint.authority)
     };
-    authority
+    let addrs: Vec<SocketAddr> = authority
         .to_socket_addrs()
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .ok_or_else(|| anyhow!("--spawn: cannot resolve the target's address {authority}"))
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    if addrs.is_empty() {
+        bail!("--spawn: cannot resolve the target's address {authority}");
+    }
+    Ok(addrs)
 }
 
 /// What ran at `t_s`: a behaviour, a fault, or an exploration's stage.
@@ -491,10 +494,10 @@ fn running_at(t_s: f64, context: &PhaseContext<'_>, stages: &[(f64, String)]) ->
 }
 
 /// Starts `command` as the target, its output going to the phase's log, and waits until it
-/// answers on `addr` (or Ctrl-C).
+/// answers on one of `addrs` (or Ctrl-C).
 fn spawn_target(
     command: &str,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     log: &Arc<Mutex<LogWatch>>,
     interrupt: &unruly_engine::CancellationToken,
 ) -> anyhow::Result<SpawnedTarget> {
@@ -509,7 +512,7 @@ fn spawn_target(
     let mut spawned =
         unruly_watch::spawn::start(command, sink).with_context(|| format!("--spawn {command}"))?;
     if let Err(error) =
-        spawned.wait_until_answers_or(addr, SPAWN_ANSWER_TIMEOUT, || interrupt.is_cancelled())
+        spawned.wait_until_answers_or(addrs, SPAWN_ANSWER_TIMEOUT, || interrupt.is_cancelled())
     {
         // Stopping it joins the readers of its output, so that all of it is in the log.
         spawned.stop();

@@ -84,6 +84,18 @@ pub enum Severity {
     Low,
 }
 
+impl Severity {
+    /// The name used in reports: `critical`, `high`, `medium`, `low`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
 /// What was seen: enough to understand the finding without rerunning it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {

@@ -1,7 +1,7 @@
 //! The explore spine: spec → explorer → findings → report.
 
 use crate::rehearse::rfc3339;
-use crate::watching::{PhaseContext, TargetWatcher};
+use crate::watching::TargetWatcher;
 use crate::Rehearsal;
 use unruly_core::{ApiSpec, Event, Report, Settings, SCHEMA_VERSION};
 use unruly_engine::CancellationToken;
@@ -87,17 +87,7 @@ pub fn explore_watched(
         watch: None,
     };
     if let Some(watcher) = watcher {
-        let phase = watcher.finish(PhaseContext {
-            timeline: &report.timeline,
-            behaviours: &report.behaviours,
-            faults: &report.faults,
-            findings: &report.findings,
-            id_prefix: "E",
-            first_id: report.findings.len() + 1,
-            seed: options.seed,
-        });
-        report.findings.extend(phase.findings);
-        report.watch = phase.watch;
+        watcher.conclude(&mut report, "E");
     }
     unruly_report::redact_report(&mut report);
     for finding in &report.findings {

@@ -10,7 +10,7 @@ use unruly_engine::{CancellationToken, EngineError, Progress, RunResult};
 use unruly_watch::{HealthOutcome, HealthWatch};
 
 use crate::faults::{first_on, DependencyError, FaultSchedule};
-use crate::watching::{PhaseContext, TargetWatcher};
+use crate::watching::TargetWatcher;
 
 /// Why a rehearsal could not start.
 #[derive(Debug, thiserror::Error)]
@@ -95,20 +95,7 @@ pub fn rehearse_watched(
     watched.faults = faults.map(FaultSchedule::finish).unwrap_or_default();
     let mut report = build_report(plan, command, result, watched);
     if let Some(watcher) = watcher {
-        let phase = watcher.finish(PhaseContext {
-            timeline: &report.timeline,
-            behaviours: &report.behaviours,
-            faults: &report.faults,
-            findings: &report.findings,
-            id_prefix: "F",
-            first_id: report.findings.len() + 1,
-            seed: plan.seed,
-        });
-        report.findings.extend(phase.findings);
-        report.watch = phase.watch;
-        for finding in &report.findings {
-            watcher.finding(finding);
-        }
+        watcher.conclude(&mut report, "F");
     }
     unruly_report::redact_report(&mut report);
     for finding in &report.findings {

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use unruly_core::{BehaviourWindow, FaultWindow, Finding, ProcessSample, TargetWatch, Window};
+use unruly_core::{
+    BehaviourWindow, FaultWindow, Finding, ProcessSample, Report, TargetWatch, Window,
+};
 use unruly_watch::logs::{log_error_findings, tie_to_failures, Follower, LogWatch};
 use unruly_watch::memory::{judge_memory, memory_growth_finding, WorkPoint};
 use unruly_watch::metrics::{LiveMetrics, MetricsServer, Scraper};
@@ -135,7 +137,7 @@ struct Phase {
 }
 
 /// What a phase saw, for the report.
-pub struct WatchedPhase {
+struct WatchedPhase {
     /// The report's `watch` (absent when no process, log or metrics were watched).
     pub watch: Option<TargetWatch>,
     /// `crash`, `memory_growth` and `log_error` findings, numbered from the first id given.
@@ -143,7 +145,7 @@ pub struct WatchedPhase {
 }
 
 /// What the run tells the watcher when a phase ends.
-pub struct PhaseContext<'a> {
+struct PhaseContext<'a> {
     /// The run's per-second timeline (empty for an exploration).
     pub timeline: &'a [Window],
     /// When behaviours ran.
@@ -332,8 +334,28 @@ impl TargetWatcher {
             .and_then(ProcessWatch::latest)
     }
 
+    /// The phase of `report` ended: what the watch saw goes into it, its `watch` and its
+    /// findings, numbered `{id_prefix}N` after the report's own (`F` in a run, `E` in an
+    /// exploration); the live metrics count every finding.
+    pub fn conclude(&mut self, report: &mut Report, id_prefix: &str) {
+        let phase = self.finish(PhaseContext {
+            timeline: &report.timeline,
+            behaviours: &report.behaviours,
+            faults: &report.faults,
+            findings: &report.findings,
+            id_prefix,
+            first_id: report.findings.len() + 1,
+            seed: report.seed,
+        });
+        report.findings.extend(phase.findings);
+        report.watch = phase.watch;
+        for finding in &report.findings {
+            self.finding(finding);
+        }
+    }
+
     /// The phase ended: stops sampling, following and scraping, and judges what was seen.
-    pub fn finish(&mut self, context: PhaseContext<'_>) -> WatchedPhase {
+    fn finish(&mut self, context: PhaseContext<'_>) -> WatchedPhase {
         let Some(phase) = self.phase.take() else {
             return WatchedPhase {
                 watch: None,

@@ -130,17 +130,7 @@ pub(super) fn ms(value: f64) -> String {
 }
 
 /// A count with thousands separators: `123,456`.
-pub(super) fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub(super) use crate::terminal::units::count;
 
 /// A rate: `12,345.6`.
 pub(super) fn rate(value: f64) -> String {

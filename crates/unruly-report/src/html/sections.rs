@@ -433,15 +433,6 @@ fn series(name: &str, color: &'static str, dashed: bool, points: Vec<(f64, f64)>
     }
 }
 
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "critical",
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-    }
-}
-
 fn findings(report: &Report) -> Markup {
     let mut ordered: Vec<&Finding> = report.findings.iter().collect();
     // Most severe first; report order within a severity.
@@ -466,7 +457,7 @@ fn findings(report: &Report) -> Markup {
             } @else {
                 p.severities {
                     @for (severity, n) in &by_severity {
-                        span.sev.(severity_name(*severity)) { (n) " " (severity_name(*severity)) }
+                        span.sev.(severity.as_str()) { (n) " " (severity.as_str()) }
                     }
                 }
                 table.index {
@@ -475,7 +466,7 @@ fn findings(report: &Report) -> Markup {
                         @for f in shown_in_full {
                             tr {
                                 td { a href=(format!("#{}", f.id)) { (f.id) } }
-                                td { span.sev.(severity_name(f.severity)) { (severity_name(f.severity)) } }
+                                td { span.sev.(f.severity.as_str()) { (f.severity.as_str()) } }
                                 td { code { (f.kind.as_str()) } }
                                 td { code { (clip_chars(&shown(&f.operation), 60)) } }
                                 td { (clip_chars(&shown(&f.summary), 140)) }
@@ -509,9 +500,9 @@ fn finding(f: &Finding) -> Markup {
     let evidence = &f.evidence;
     let repro_id = format!("{}-reproduce", f.id);
     html! {
-        article.finding.(severity_name(f.severity)) id=(f.id) {
+        article.finding.(f.severity.as_str()) id=(f.id) {
             header {
-                span.sev.(severity_name(f.severity)) { (severity_name(f.severity)) }
+                span.sev.(f.severity.as_str()) { (f.severity.as_str()) }
                 code.kind { (f.kind.as_str()) }
                 span.fid { (f.id) }
                 h3 { (shown(&f.summary)) }

@@ -6,7 +6,7 @@ mod operations;
 mod overview;
 mod paint;
 mod sanitize;
-mod units;
+pub(crate) mod units;
 mod verdict;
 
 pub use sanitize::sanitize;

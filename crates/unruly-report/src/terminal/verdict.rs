@@ -79,7 +79,7 @@ pub(super) fn findings(out: &mut Out, findings: &[Finding]) {
             .unwrap_or(0),
         severity: shown
             .iter()
-            .map(|f| severity_name(f.severity).len())
+            .map(|f| f.severity.as_str().len())
             .max()
             .unwrap_or(0),
         kind: shown
@@ -158,7 +158,7 @@ struct Widths {
 /// One finding, in four parts.
 fn one_finding(out: &mut Out, finding: &Finding, widths: Widths) {
     let id = out.tone(Tone::Bold, &pad_right(&sanitize(&finding.id), widths.id));
-    let severity = pad_right(severity_name(finding.severity), widths.severity);
+    let severity = pad_right(finding.severity.as_str(), widths.severity);
     let severity = out.tone(severity_tone(finding.severity), &severity);
     let kind = pad_right(finding.kind.as_str(), widths.kind);
     let seen = format!(
@@ -216,20 +216,11 @@ fn severity_counts(out: &Out, findings: &[Finding]) -> String {
     ] {
         let n = findings.iter().filter(|f| f.severity == severity).count();
         if n > 0 {
-            let text = format!("{n} {}", severity_name(severity));
+            let text = format!("{n} {}", severity.as_str());
             parts.push(out.tone(severity_tone(severity), &text));
         }
     }
     parts.join(" · ")
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "critical",
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-    }
 }
 
 fn severity_tone(severity: Severity) -> Tone {

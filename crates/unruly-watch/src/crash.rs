@@ -66,7 +66,9 @@ pub fn crash_finding(
             ..Evidence::default()
         },
         reproduce: format!(
-            "unruly run <this scenario>   # seed {seed}: {what}; its last output lines are above"
+            "# {what}, {:.1} s in ({}). Rehearse again with the same flags (seed {seed}) and the\n\
+             # target watched (--spawn or --watch-pid); its last output lines are in the evidence.",
+            exit.t_s, exit.how
         ),
         seed,
         first_seen_s: exit.t_s,

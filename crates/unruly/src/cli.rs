@@ -102,7 +102,7 @@ pub struct LoadArgs {
     /// Print the report as one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Also write report.json and events.jsonl into this directory.
+    /// Also write the reports (report.json, report.html, junit.xml, events.jsonl) into this directory.
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
     /// No live progress.
@@ -115,7 +115,7 @@ pub struct LoadArgs {
 pub struct RunArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// Where report.json and events.jsonl go.
+    /// Where the reports go: report.json, report.html, junit.xml and events.jsonl.
     #[arg(long, default_value = "unruly-report")]
     pub report_dir: PathBuf,
     /// Override the scenario's target URL.
@@ -192,7 +192,7 @@ pub struct ExploreArgs {
     /// Accept any TLS certificate.
     #[arg(short = 'k', long)]
     pub insecure: bool,
-    /// Where report.json and events.jsonl go.
+    /// Where the reports go: report.json, report.html, junit.xml and events.jsonl.
     #[arg(long, default_value = "unruly-report")]
     pub report_dir: PathBuf,
     /// Print the report as one JSON document on stdout.
@@ -251,7 +251,7 @@ pub struct InitArgs {
 /// Flags of `unruly demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where report.json and events.jsonl go.
+    /// Where the reports go: report.json, report.html, junit.xml and events.jsonl.
     #[arg(long, default_value = "unruly-demo-report")]
     pub report_dir: PathBuf,
     /// Run against the correct twin of the demo service (expect no findings).

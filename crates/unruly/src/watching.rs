@@ -105,6 +105,11 @@ pub struct TargetWatcher {
     spawned: Option<SpawnedTarget>,
     /// The log of the phase running now (the spawned target's output goes there).
     log: Arc<Mutex<LogWatch>>,
+    /// What the target logged before the first phase (while starting): reported with the
+    /// first phase's findings.
+    startup: Option<LogWatch>,
+    /// Whether a phase has begun (the log before the first one is the startup's).
+    begun: bool,
     metrics: Option<(LiveMetrics, MetricsServer)>,
     phase: Option<Phase>,
 }
@@ -204,6 +209,8 @@ impl TargetWatcher {
             feed: SampleFeed::default(),
             spawned,
             log,
+            startup: None,
+            begun: false,
             metrics,
             phase: None,
         }))
@@ -231,7 +238,14 @@ impl TargetWatcher {
             live.phase("load");
         }
         let phase_log = LogWatch::new(start);
-        *self.log.lock().unwrap_or_else(PoisonError::into_inner) = phase_log.clone();
+        let before = std::mem::replace(
+            &mut *self.log.lock().unwrap_or_else(PoisonError::into_inner),
+            phase_log.clone(),
+        );
+        if !self.begun && self.spawned.is_some() {
+            self.startup = Some(before);
+        }
+        self.begun = true;
         // Each part starts on its own: one that cannot leaves the others watching.
         let process = match (&self.spawned, self.settings.pid) {
             (Some(spawned), _) => {
@@ -413,6 +427,23 @@ impl TargetWatcher {
         );
         tie_to_failures(&mut logged, &groups, context.findings);
         findings.extend(logged);
+        if let Some(startup) = self.startup.take() {
+            // Errors logged while the target started, before the first request: no request
+            // caused them, but production would log them too.
+            let mut groups = startup.groups();
+            for group in &mut groups {
+                group.first_t_s = 0.0;
+                group.last_t_s = 0.0;
+                group.times.clear();
+            }
+            findings.extend(log_error_findings(
+                &groups,
+                &[],
+                &|_| Some("the target's start, before the first request".to_owned()),
+                context.first_id + findings.len(),
+                context.seed,
+            ));
+        }
         for (index, finding) in findings.iter_mut().enumerate() {
             finding.id = format!("{}{}", context.id_prefix, context.first_id + index);
         }

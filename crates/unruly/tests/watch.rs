@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 /// request and session counts in Prometheus text format. `GET /items/ID` answers
 /// 200, except `GET /items/13`, which logs a traceback and answers 500. With `DIE_AFTER`
 /// set it exits (status 3) after that many requests. With `LOG` set it logs to that file
-/// instead of stderr.
+/// instead of stderr. With `STARTUP_ERROR` set it logs an ERROR line as it starts.
 const SERVICE: &str = r##"
 import os, sys, traceback
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
@@ -73,6 +73,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(500, '{"error": "internal"}')
         self.answer(200, '{"item": %d}' % item)
 
+if os.environ.get("STARTUP_ERROR"):
+    LOG.write("2026-11-26T10:00:00Z ERROR cache at 10.0.0.7:6379 unreachable, serving without it\n")
+    LOG.flush()
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 "##;
 
@@ -179,6 +182,23 @@ fn memory_that_grows_per_session_is_found_and_flat_memory_is_not() {
         "{output}\n{flat:#}"
     );
     assert!(findings_of(&flat, "crash").is_empty(), "{output}");
+}
+
+#[test]
+fn an_error_logged_while_the_target_starts_is_reported() {
+    let (report, output, _) = spawn_run(
+        "watch-startup",
+        "STARTUP_ERROR=1",
+        50,
+        2,
+        "{{random_int(1,9)}}",
+    );
+    let errors = findings_of(&report, "log_error");
+    assert_eq!(errors.len(), 1, "{output}\n{report:#}");
+    let summary = errors[0]["summary"].as_str().unwrap();
+    assert!(summary.contains("cache at <ip> unreachable"), "{summary}");
+    assert!(summary.contains("before the first request"), "{summary}");
+    assert_eq!(errors[0]["severity"], "medium");
 }
 
 #[test]

@@ -107,6 +107,9 @@ impl Progress {
 
     /// The watched target's memory and CPU, if watched.
     fn target(&self) -> String {
+        if let Some(how) = self.feed.as_ref().and_then(SampleFeed::exit) {
+            return format!("  target ENDED: {how}");
+        }
         match self.feed.as_ref().and_then(SampleFeed::get) {
             Some(sample) => format!(
                 "  target {:.0} MiB {:.0}% CPU",

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use unruly_core::{
-    BehaviourWindow, FaultWindow, Finding, ProcessSample, Report, TargetWatch, Window,
+    BehaviourWindow, FaultWindow, Finding, ProcessExit, ProcessSample, Report, TargetWatch, Window,
 };
 use unruly_watch::logs::{log_error_findings, tie_to_failures, Follower, LogWatch};
 use unruly_watch::memory::{judge_memory, memory_growth_finding, WorkPoint};
@@ -114,18 +114,36 @@ pub struct TargetWatcher {
     phase: Option<Phase>,
 }
 
-/// The watched process's latest sample, shared with whoever shows it.
+/// The watched process as the run goes, shared with whoever shows it.
 #[derive(Debug, Clone, Default)]
-pub struct SampleFeed(Arc<Mutex<Option<ProcessSample>>>);
+pub struct SampleFeed(Arc<Mutex<Live>>);
+
+/// What the feed holds.
+#[derive(Debug, Clone, Default)]
+struct Live {
+    sample: Option<ProcessSample>,
+    exit: Option<String>,
+}
 
 impl SampleFeed {
-    fn set(&self, sample: Option<ProcessSample>) {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = sample;
+    fn set(&self, sample: Option<ProcessSample>, exit: Option<ProcessExit>) {
+        let mut live = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        live.sample = sample;
+        live.exit = exit.map(|exit| exit.how);
     }
 
     /// The latest sample, if the process is watched.
     pub fn get(&self) -> Option<ProcessSample> {
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).sample
+    }
+
+    /// How the process ended, if it has during this phase (`exit status 3`).
+    pub fn exit(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .exit
+            .clone()
     }
 }
 
@@ -296,7 +314,7 @@ impl TargetWatcher {
 
     /// One second of the run: the work done, and the live metrics.
     pub fn window(&mut self, window: &Window) {
-        self.feed.set(self.latest_sample());
+        self.feed.set(self.latest_sample(), self.exited());
         if let Some(phase) = self.phase.as_mut() {
             phase.requests += window.requests;
             phase.work.push(WorkPoint {
@@ -314,7 +332,7 @@ impl TargetWatcher {
 
     /// Where an exploration is: its stage and the requests sent so far.
     pub fn explore(&mut self, stage: &str, elapsed: Duration, requests: u64, findings: u64) {
-        self.feed.set(self.latest_sample());
+        self.feed.set(self.latest_sample(), self.exited());
         if let Some(phase) = self.phase.as_mut() {
             let t_s = elapsed.as_secs_f64();
             if phase.work.last().is_none_or(|last| t_s - last.t_s >= 0.25) {
@@ -338,6 +356,14 @@ impl TargetWatcher {
         if let Some(live) = self.live() {
             live.finding(finding);
         }
+    }
+
+    /// How the watched process ended, if it has in this phase.
+    fn exited(&self) -> Option<ProcessExit> {
+        self.phase
+            .as_ref()
+            .and_then(|phase| phase.process.as_ref())
+            .and_then(ProcessWatch::exited)
     }
 
     /// The watched process's latest sample.

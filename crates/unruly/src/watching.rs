@@ -189,6 +189,7 @@ impl TargetWatcher {
     /// Starts what is watched before the run: the spawned target (waiting until it
     /// answers at `target`, the base URL) and unruly's metrics endpoint. `None` when
     /// nothing is.
+    ///
     /// Ctrl-C (`interrupt`) while waiting for a spawned target stops it and fails.
     pub fn start(
         settings: WatchSettings,
@@ -197,6 +198,11 @@ impl TargetWatcher {
     ) -> anyhow::Result<Option<Self>> {
         if !settings.any() {
             return Ok(None);
+        }
+        if let Some(pid) = settings.pid {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                bail!("--watch-pid {pid}: no such process; give the pid of the target's process");
+            }
         }
         let log = Arc::new(Mutex::new(LogWatch::new(Instant::now())));
         let metrics = match settings.metrics_addr {
@@ -217,11 +223,6 @@ impl TargetWatcher {
             )?),
             None => None,
         };
-        if let Some(pid) = settings.pid {
-            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                bail!("--watch-pid {pid}: no such process; give the pid of the target's process");
-            }
-        }
         Ok(Some(Self {
             settings,
             feed: SampleFeed::default(),

@@ -20,6 +20,7 @@ pub mod report;
 pub mod rng;
 pub mod sample;
 pub mod template;
+pub mod text;
 pub mod watch;
 
 pub use api::{
@@ -50,6 +51,7 @@ pub use report::{
 pub use rng::SeededRng;
 pub use sample::{RequestRecord, ResponseSample, SAMPLE_BODY_BYTES};
 pub use template::{RenderContext, Template, TemplateError, TemplatePart, Variable};
+pub use text::clip_bytes;
 pub use watch::{
     BehaviourWindow, MetricPoint, ProcessExit, ProcessSample, ScrapedSeries, TargetWatch,
 };

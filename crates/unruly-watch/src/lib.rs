@@ -14,5 +14,13 @@ pub mod process;
 pub mod spawn;
 pub mod watch;
 
+/// Locks `mutex`, poisoned or not: the watch's shared state is counts, samples and lines,
+/// still consistent if a thread panicked while holding it.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub use health::{find_health_path, keep_probing, probe, HealthLog, PROBE_INTERVAL, PROBE_TIMEOUT};
 pub use watch::{HealthOutcome, HealthWatch, RUN_PROBE_TIMEOUT};

@@ -6,11 +6,12 @@
 //! (a supervisor's restart), which it then goes on sampling. Linux only: elsewhere attaching
 //! fails as if the pid did not exist.
 
+use crate::lock;
 use crate::spawn::ExitProbe;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use unruly_core::{ProcessExit, ProcessSample};
@@ -102,12 +103,6 @@ struct Shared {
     samples: Thinned,
     latest: Option<ProcessSample>,
     exit: Option<ProcessExit>,
-}
-
-fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
-    shared
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl ProcessWatch {

@@ -4,13 +4,14 @@
 //! own (not a shell's), in a process group of its own (so that stopping it also stops what it
 //! started), with stdin closed and stdout and stderr read line by line into a [`LineSink`].
 
+use crate::lock;
 use crate::logs::split_lines;
 use crate::process::WatchError;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -66,14 +67,6 @@ impl ChildState {
     }
 }
 
-fn lock(state: &Mutex<ChildState>) -> MutexGuard<'_, ChildState> {
-    // A reader of the state never panics while holding the lock; if one did, the state
-    // itself is still consistent.
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 /// A handle that tells how the spawned target ended, shared with a
 /// [`ProcessWatch`](crate::process::ProcessWatch) started with
 /// [`attach_child`](crate::process::ProcessWatch::attach_child), so that the watch records
@@ -105,19 +98,14 @@ static LIVE_GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// process about to exit at once (a second Ctrl-C), which runs no destructor, so that no
 /// target outlives unruly.
 pub fn kill_spawned() {
-    let groups = LIVE_GROUPS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let groups = lock(&LIVE_GROUPS);
     for &pid in groups.iter() {
         signal_group(pid, rustix::process::Signal::KILL);
     }
 }
 
 fn forget_group(pid: u32) {
-    LIVE_GROUPS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .retain(|&live| live != pid);
+    lock(&LIVE_GROUPS).retain(|&live| live != pid);
 }
 
 /// The script `sh -c` runs for `command`: a simple command (`./srv --port 8080`, with
@@ -217,10 +205,7 @@ pub fn start(command: &str, sink: LineSink) -> Result<SpawnedTarget, WatchError>
             source,
         })?;
     let pid = child.id();
-    LIVE_GROUPS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .push(pid);
+    lock(&LIVE_GROUPS).push(pid);
     let mut readers = Vec::with_capacity(2);
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();

@@ -420,28 +420,22 @@ impl TargetWatcher {
         let process = phase.process.map(ProcessWatch::finish);
         let scraped = phase.scraper.map(Scraper::finish);
         let running = |t_s: f64| running_at(t_s, &context, &phase.stages);
+        // Numbered once they are all in, below.
         let mut findings = Vec::new();
-        let next_id = |findings: &Vec<Finding>| {
-            format!("{}{}", context.id_prefix, context.first_id + findings.len())
-        };
         if let Some(exit) = process.as_ref().and_then(|p| p.exit.as_ref()) {
             let during = running(exit.t_s).unwrap_or_else(|| "load".to_owned());
             let finding = unruly_watch::crash::crash_finding(
                 exit,
                 &log.tail(),
                 &during,
-                next_id(&findings),
+                String::new(),
                 context.seed,
             );
             findings.push(finding);
         }
         if let Some(process) = &process {
             if let Some(growth) = judge_memory(&process.samples, &phase.work, context.timeline) {
-                findings.push(memory_growth_finding(
-                    &growth,
-                    next_id(&findings),
-                    context.seed,
-                ));
+                findings.push(memory_growth_finding(&growth, String::new(), context.seed));
             }
         }
         let groups = log.groups();

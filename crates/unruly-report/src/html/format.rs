@@ -35,17 +35,7 @@ pub(super) fn shown(text: &str) -> String {
     out
 }
 
-/// The longest prefix of `text` of at most `max` bytes that ends on a character.
-pub(super) fn clip_bytes(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
+pub(super) use unruly_core::clip_bytes;
 
 /// At most `max` characters of `text`, with `…` when cut.
 pub(super) fn clip_chars(text: &str, max: usize) -> String {

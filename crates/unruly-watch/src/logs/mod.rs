@@ -30,7 +30,7 @@ use group::GroupTable;
 use scan::Scanner;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 use unruly_core::Severity;
 
@@ -198,11 +198,7 @@ impl LogWatch {
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere while holding the lock leaves counts that are still usable.
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.inner.state)
     }
 
     /// Takes one line (without its newline) from `source` (`stdout`, `stderr` or a file's

@@ -92,16 +92,7 @@ pub(crate) fn normalize(message: &str, quotes: Quotes) -> String {
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
-pub(crate) fn cap(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
+pub(crate) use unruly_core::clip_bytes as cap;
 
 #[cfg(test)]
 mod tests {

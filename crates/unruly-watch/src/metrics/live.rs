@@ -2,7 +2,7 @@
 
 use super::exposition::{Exposition, MetricType};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use unruly_core::{ErrorClass, Finding, LatencySummary, ProcessSample, Severity, Window};
 
 /// The upper bounds of `unruly_request_duration_seconds`'s buckets, in seconds.
@@ -46,8 +46,7 @@ impl LiveMetrics {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic elsewhere while holding the lock leaves counts that are still counts.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.state)
     }
 
     /// Counts one second of the run: its requests and errors by operation, its errors by

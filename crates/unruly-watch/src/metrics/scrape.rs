@@ -3,16 +3,16 @@
 
 use super::parse::{parse, SampleKind};
 use super::MetricsError;
+use crate::lock;
 use bytes::Bytes;
-use http::{header, HeaderValue, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper_util::rt::TokioIo;
+use http::{StatusCode, Uri};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
-use unruly_core::{MetricPoint, ScrapedSeries};
+use unruly_core::{ErrorClass, MetricPoint, ScrapedSeries};
+use unruly_engine::{Endpoint, ProbeBody, ProbeRequest, Prober};
 
 /// How often the target is scraped unless told otherwise.
 pub const SCRAPE_INTERVAL: Duration = Duration::from_secs(1);
@@ -192,10 +192,6 @@ impl Drop for Scraper {
     }
 }
 
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 async fn run(
     target: Target,
     start: Instant,
@@ -205,69 +201,81 @@ async fn run(
 ) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // One keep-alive connection for every scrape, as a Prometheus server keeps one.
+    let mut prober = None;
     loop {
         tokio::select! {
             _ = &mut stopped => return,
             _ = ticks.tick() => {}
         }
         let t_s = start.elapsed().as_secs_f64();
-        let scraped = tokio::select! {
-            _ = &mut stopped => return,
-            scraped = tokio::time::timeout(SCRAPE_TIMEOUT, fetch(&target)) => scraped,
-        };
-        let body = match scraped {
-            Ok(Ok(body)) => Ok(body),
-            Ok(Err(error)) => Err(error),
-            Err(_) => Err(format!(
-                "no complete answer within {} s",
-                SCRAPE_TIMEOUT.as_secs()
-            )),
+        let body = match prober_for(&target, &mut prober) {
+            Ok(prober) => tokio::select! {
+                _ = &mut stopped => return,
+                body = fetch(prober, &target) => body,
+            },
+            Err(error) => Err(error),
         };
         record(&mut lock(&state), t_s, body);
     }
 }
 
-/// One GET of the endpoint: the body, or why there is none.
-async fn fetch(target: &Target) -> Result<Bytes, String> {
-    let stream = tokio::net::TcpStream::connect((target.host.as_str(), target.port))
-        .await
-        .map_err(|error| format!("cannot connect to {}: {error}", target.authority))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|error| format!("HTTP handshake with {} failed: {error}", target.authority))?;
-    tokio::spawn(connection);
-    let mut request = Request::new(Empty::<Bytes>::new());
-    *request.uri_mut() = target
-        .path()
-        .parse()
-        .map_err(|error| format!("bad path: {error}"))?;
-    let headers = request.headers_mut();
-    if let Ok(host) = HeaderValue::from_str(&target.authority) {
-        headers.insert(header::HOST, host);
+/// The prober of the endpoint, made at the first scrape (a name that does not resolve
+/// yet is a failed scrape, tried again at the next).
+fn prober_for<'a>(
+    target: &Target,
+    prober: &'a mut Option<Prober>,
+) -> Result<&'a mut Prober, String> {
+    if prober.is_none() {
+        let host = if target.host.contains(':') {
+            format!("[{}]", target.host)
+        } else {
+            target.host.clone()
+        };
+        let endpoint = Endpoint::resolve(&format!("http://{host}:{}", target.port), false)
+            .map_err(|error| format!("cannot resolve {}: {error}", target.authority))?;
+        *prober = Some(Prober::new(endpoint, 0, MAX_BODY_BYTES));
     }
-    headers.insert(
-        header::ACCEPT,
-        HeaderValue::from_static("text/plain;version=0.0.4;q=1,*/*;q=0.1"),
-    );
-    let response = sender
-        .send_request(request)
+    prober
+        .as_mut()
+        .ok_or_else(|| format!("no prober for {}", target.authority))
+}
+
+/// One GET of the endpoint: the body, or why there is none.
+async fn fetch(prober: &mut Prober, target: &Target) -> Result<Bytes, String> {
+    let request = ProbeRequest {
+        method: "GET".to_owned(),
+        path_and_query: target.path().to_owned(),
+        headers: vec![(
+            "Accept".to_owned(),
+            "text/plain;version=0.0.4;q=1,*/*;q=0.1".to_owned(),
+        )],
+        body: ProbeBody::Empty,
+    };
+    let answer = prober
+        .send(request, SCRAPE_TIMEOUT)
         .await
-        .map_err(|error| format!("request failed: {error}"))?;
-    let status = response.status();
+        .map_err(|failure| match failure.class {
+            ErrorClass::Connect => format!(
+                "cannot connect to {}: {}",
+                target.authority, failure.message
+            ),
+            ErrorClass::Timeout => {
+                format!("no complete answer within {} s", SCRAPE_TIMEOUT.as_secs())
+            }
+            _ => format!("request failed: {}", failure.message),
+        })?;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
     if !status.is_success() {
         return Err(format!("answered {status}{}", hint(status)));
     }
-    Limited::new(response.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes())
-        .map_err(|error| {
-            if error.is::<http_body_util::LengthLimitError>() {
-                format!("the body is over {} MiB", MAX_BODY_BYTES / (1024 * 1024))
-            } else {
-                format!("the body was cut: {error}")
-            }
-        })
+    if !answer.is_complete() {
+        return Err(format!(
+            "the body is over {} MiB",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(answer.body)
 }
 
 fn hint(status: StatusCode) -> &'static str {
